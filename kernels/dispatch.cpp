@@ -1,0 +1,22 @@
+#include "kernels/dispatch.h"
+
+namespace basin::kernels {
+
+void no_cuda_backend(const char* op) {
+  BASIN_FAIL(op << ": tensor is on a CUDA device but this build of basin has no CUDA backend");
+}
+
+void check_same_device(const char* op, std::initializer_list<const Tensor*> ts) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : ts) {
+    if (!t || !t->defined()) continue;
+    if (!first) {
+      first = t;
+      continue;
+    }
+    BASIN_CHECK(t->device() == first->device(), op << ": tensors on different devices: " << first->device().str()
+                                                   << " vs " << t->device().str());
+  }
+}
+
+}  // namespace basin::kernels

@@ -1,0 +1,44 @@
+#pragma once
+// The op interface. Each op family has a header kernels/<family>.h that declares
+// (1) the public entry point in namespace basin::kernels, which checks its
+// arguments and dispatches on the output's device, and (2) the two backends with
+// identical signatures, basin::kernels::cpu::<op> (kernels/cpu/<family>.cpp) and
+// basin::kernels::cuda::<op> (kernels/cuda/<family>.cu), declared once with
+// BASIN_DECLARE_BACKENDS. In a build without CUDA the cuda:: symbols are never
+// referenced: BASIN_DISPATCH throws instead of calling them.
+//
+// Conventions shared by all kernels (keep them; tests rely on them):
+// - outputs are allocated by the caller with the right shape, dtype and device;
+// - inputs may be strided views (stride 0 = broadcast) unless the family header
+//   says "contiguous"; outputs are contiguous unless stated;
+// - all tensors of one call are on one device (check_same_device names the op);
+// - kernels never allocate tensors visible to the caller and never sync the host
+//   unless the header says so.
+#include <initializer_list>
+
+#include "tensor/tensor.h"
+
+#define BASIN_DECLARE_BACKENDS(decl) \
+  namespace cpu {                    \
+  decl;                              \
+  }                                  \
+  namespace cuda {                   \
+  decl;                              \
+  }
+
+namespace basin::kernels {
+
+[[noreturn]] void no_cuda_backend(const char* op);
+
+// Throws "<op>: tensors on different devices: cpu vs cuda:0" when they differ.
+void check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
+
+}  // namespace basin::kernels
+
+#ifdef BASIN_WITH_CUDA
+#define BASIN_DISPATCH(device, fn, ...) \
+  ((device).is_cuda() ? ::basin::kernels::cuda::fn(__VA_ARGS__) : ::basin::kernels::cpu::fn(__VA_ARGS__))
+#else
+#define BASIN_DISPATCH(device, fn, ...) \
+  ((device).is_cuda() ? ::basin::kernels::no_cuda_backend(#fn) : ::basin::kernels::cpu::fn(__VA_ARGS__))
+#endif
