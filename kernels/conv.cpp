@@ -1,7 +1,15 @@
 // Entry points of the conv2d kernels: argument checks, then dispatch.
 #include "kernels/conv.h"
 
+#include <atomic>
+
 namespace basin::kernels {
+
+namespace {
+std::atomic<bool> g_allow_tf32{true};
+}
+void set_conv_allow_tf32(bool allowed) { g_allow_tf32.store(allowed); }
+bool conv_allow_tf32() { return g_allow_tf32.load(); }
 
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const char* op) {
   BASIN_CHECK(x.size() == 4, op << ": input must be [N, C, H, W], got " << shape_str(x));

@@ -24,6 +24,13 @@ struct Conv2dParams {
   }
 };
 
+// Whether the CUDA backend may use TF32 tensor cores for float32 convolutions
+// (faster on Ampere and later, ~1e-3 relative error). On by default, like
+// PyTorch's torch.backends.cudnn.allow_tf32; tests that compare with the CPU
+// reference turn it off. No effect on the CPU backend.
+void set_conv_allow_tf32(bool allowed);
+bool conv_allow_tf32();
+
 // Checks shapes and parameters (throws naming `op` and the shapes) and returns
 // the output shape [N, O, OH, OW].
 Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const char* op = "conv2d");
