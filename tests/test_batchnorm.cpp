@@ -100,7 +100,8 @@ TEST(BatchNorm, GradientsMatchFiniteDifferences) {
 
 TEST(BatchNorm, WithoutAffineParametersIsThePlainNormalization) {
   Tensor x = uniform({4, 2, 3}, 5);
-  Tensor ones = Tensor::from_vector({1.0f, 1.0f}, {2}), zeros = Tensor::from_vector({0.0f, 0.0f}, {2});
+  Tensor ones = Tensor::from_vector(std::vector<float>{1.0f, 1.0f}, {2});
+  Tensor zeros = Tensor::from_vector(std::vector<float>{0.0f, 0.0f}, {2});
   Tensor a = batch_norm(x, Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1f, 1e-5f);
   Tensor b = batch_norm(x, Tensor(), Tensor(), ones, zeros, true, 0.1f, 1e-5f);
   EXPECT_EQ(nntest::values(a), nntest::values(b));
