@@ -33,15 +33,17 @@ using PlanKey = std::array<std::int64_t, 17>;
 int as_int(std::int64_t v) { return static_cast<int>(v); }
 
 // Picks the first algorithm cuDNN's heuristics rank as usable; with TF32 off
-// only FMA (true float32) kernels qualify.
+// only FMA (true float32) kernels qualify (CUDNN_DEFAULT_MATH permits TF32 on
+// Ampere and later, so it does not).
 template <typename Perf>
 const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
   for (int i = 0; i < n; ++i) {
     if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    if (!tf32 && perf[i].mathType == CUDNN_TENSOR_OP_MATH) continue;
+    if (!tf32 && perf[i].mathType != CUDNN_FMA_MATH) continue;
     return perf[i];
   }
-  BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape");
+  BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape"
+                                          << (tf32 ? "" : " with TF32 disabled"));
 }
 
 ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, bool tf32) {
