@@ -42,6 +42,12 @@ const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
     if (!tf32 && perf[i].mathType != CUDNN_FMA_MATH) continue;
     return perf[i];
   }
+  // Some cuDNN versions label math-agnostic algorithms DEFAULT; the descriptor
+  // is forced to FMA anyway, so accept any that is not a tensor-op kernel.
+  for (int i = 0; i < n && !tf32; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
+        perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      return perf[i];
   BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape"
                                           << (tf32 ? "" : " with TF32 disabled"));
 }
