@@ -114,6 +114,7 @@ TEST(CudaCheck, MacrosNameTheCallTheStatusAndTheLine) {
     EXPECT_NE(m.find("cudaErrorInvalidDevice"), std::string::npos) << m;
     EXPECT_NE(m.find("test_cuda_allocator.cpp"), std::string::npos) << m;
   }
+  cudaGetLastError();
   try {
     float* nothing = nullptr;
     BASIN_CUDA_CHECK(cudaMemcpy(nothing, nothing, 16, static_cast<cudaMemcpyKind>(12345)));
@@ -135,15 +136,27 @@ TEST(CudaCheck, MacrosNameTheCallTheStatusAndTheLine) {
     EXPECT_NE(m.find("cublasSgemm"), std::string::npos) << m;
     EXPECT_NE(m.find("CUBLAS_STATUS_INVALID_VALUE"), std::string::npos) << m;
   }
+  cudnnTensorDescriptor_t desc = nullptr;
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&desc));
   try {
-    BASIN_CUDNN_CHECK(cudnnSetStream(nullptr, nullptr));
-    FAIL() << "cudnnSetStream on a null handle succeeded";
+    // Negative sizes are CUDNN_STATUS_BAD_PARAM.
+    BASIN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, -1, 1, 1, 1));
+    FAIL() << "a tensor descriptor with n = -1 was accepted";
   } catch (const Error& e) {
     std::string m = e.what();
-    EXPECT_NE(m.find("cudnnSetStream"), std::string::npos) << m;
-    EXPECT_NE(m.find("CUDNN_STATUS"), std::string::npos) << m;
+    EXPECT_NE(m.find("cudnnSetTensor4dDescriptor"), std::string::npos) << m;
+    EXPECT_NE(m.find("CUDNN_STATUS_BAD_PARAM"), std::string::npos) << m;
   }
-  EXPECT_THROW(BASIN_CURAND_CHECK(curandCreateGenerator(nullptr, CURAND_RNG_PSEUDO_PHILOX4_32_10)), Error);
+  BASIN_CUDNN_CHECK(cudnnDestroyTensorDescriptor(desc));
+  try {
+    curandGenerator_t gen = nullptr;
+    BASIN_CURAND_CHECK(curandCreateGenerator(&gen, static_cast<curandRngType_t>(12345)));
+    FAIL() << "curandCreateGenerator accepted an unknown generator type";
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("curandCreateGenerator"), std::string::npos) << m;
+    EXPECT_NE(m.find("CURAND_STATUS_"), std::string::npos) << m;
+  }
 }
 
 #else  // !BASIN_WITH_CUDA

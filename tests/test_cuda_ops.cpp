@@ -274,7 +274,7 @@ TEST(CudaOps, ReduceOverEmptyAxis) {
 
 TEST(CudaOps, ArgmaxMatchesCpuAndTakesTheFirstTie) {
   REQUIRE_CUDA();
-  Tensor x = Tensor::from_vector({1, 3, 3, 0, 5, 5, 2, 5}, {2, 4});
+  Tensor x = Tensor::from_vector(std::vector<float>{1, 3, 3, 0, 5, 5, 2, 5}, {2, 4});
   for (int axis : {0, 1}) {
     Shape os = x.shape();
     os[axis] = 1;
