@@ -40,18 +40,26 @@ DatasetPair open_dataset(const std::string& spec, int channels) {
 
 std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir) {
   const auto& names = data.class_names();
-  std::error_code ec;
-  for (auto& c : names) {
-    fs::create_directories(fs::path(out_dir) / c, ec);
-    BASIN_CHECK(!ec, "export: cannot create " << (fs::path(out_dir) / c).string() << " (" << ec.message() << ")");
-  }
+  // Class folders are made on first use: an empty one would make the export
+  // unreadable as an ImageFolder (which refuses classes without images).
+  std::vector<bool> made(names.size(), false);
   const std::int64_t n = data.size();
   const int width = std::max<int>(5, static_cast<int>(std::to_string(n).size()));
   for (std::int64_t i = 0; i < n; ++i) {
     Sample s = data.get(i);
+    const auto c = static_cast<std::size_t>(s.label);
+    BASIN_CHECK(c < names.size(), "export: " << data.sample_name(i) << " has label " << s.label << " but only "
+                                            << names.size() << " classes");
+    if (!made[c]) {
+      std::error_code ec;
+      fs::create_directories(fs::path(out_dir) / names[c], ec);
+      BASIN_CHECK(!ec, "export: cannot create " << (fs::path(out_dir) / names[c]).string() << " (" << ec.message()
+                                                << ")");
+      made[c] = true;
+    }
     std::string name = std::to_string(i);
     name = std::string(static_cast<std::size_t>(std::max<int>(0, width - static_cast<int>(name.size()))), '0') + name + ".png";
-    write_png((fs::path(out_dir) / names.at(static_cast<std::size_t>(s.label)) / name).string(), s.image);
+    write_png((fs::path(out_dir) / names[c] / name).string(), s.image);
   }
   return n;
 }
