@@ -250,6 +250,24 @@ TEST(CudaOps, ReduceMatchesCpuOverAnyAxes) {
       }
     }
   }
+  // Few outputs with long reductions take the split (partials) path: rows,
+  // columns (strided entries) and a permuted view, every op.
+  Tensor wide = random_tensor({3, 40000}, 25);
+  std::vector<std::pair<Both, std::vector<int>>> long_cases;
+  long_cases.push_back({dense_both(wide), {1}});
+  long_cases.push_back({view_both(wide, {40000, 3}, {1, 40000}), {0}});
+  long_cases.push_back({view_both(wide, {2, 3, 20000}, {1, 40000, 2}), {0, 2}});
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min}) {
+    for (const auto& [in, axes] : long_cases) {
+      Shape os = in.cpu.shape();
+      for (int a : axes) os[a] = 1;
+      Tensor ref = Tensor::empty(os);
+      kc::reduce(op, in.cpu, axes, ref);
+      Tensor got = Tensor::empty(os, DType::Float32, kGpu);
+      kg::reduce(op, in.gpu, axes, got);
+      expect_close(got, ref, "reduce (split path)");
+    }
+  }
   // A long sum: the error bound of any summation order is n * eps * sum|x|.
   Tensor big = random_tensor({1000003}, 24);
   Tensor ref = Tensor::empty({1});
