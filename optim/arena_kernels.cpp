@@ -197,7 +197,7 @@ template <typename F>
 void parallel_chunks(std::int64_t n, F&& f) {
   constexpr std::int64_t span = 4 * kChunk;
   std::int64_t nchunks = (n + span - 1) / span;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nchunks > 16)
   for (std::int64_t c = 0; c < nchunks; ++c) f(c * span, std::min(n, (c + 1) * span));
 }
 
@@ -219,7 +219,7 @@ void for_each_run(std::int64_t lo, std::int64_t hi, const ArenaRanges& nd, F&& f
 // Per-thread static pieces of [0, n), each walking the no-decay ranges once.
 template <typename F>
 void parallel_runs(std::int64_t n, const ArenaRanges& nd, F&& f) {
-#pragma omp parallel
+#pragma omp parallel if (n > 16 * 4 * kChunk)
   {
     std::int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
     std::int64_t per = (n + nt - 1) / nt;
@@ -299,7 +299,7 @@ double arena_sumsq(const Tensor& g, const Tensor& w, bool adaptive, float eta) {
   const float* W = adaptive ? w.data<float>() : nullptr;
   const std::int64_t n = g.numel();
   double total = 0.0;
-#pragma omp parallel for reduction(+ : total) schedule(static)
+#pragma omp parallel for reduction(+ : total) schedule(static) if (n > 16 * 4 * kChunk)
   for (std::int64_t i = 0; i < n; ++i) {
     double t = adaptive ? (std::fabs(static_cast<double>(W[i])) + eta) * G[i] : G[i];
     total += t * t;
