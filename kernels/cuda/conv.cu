@@ -1,0 +1,185 @@
+// CUDA conv2d through cuDNN. For each distinct (shapes, parameters, device,
+// TF32 setting) the descriptors and the three algorithms (picked by cuDNN's
+// heuristics, cudnnGet*Algorithm_v7) are made once and cached for the life of
+// the process; a training loop sees only a handful of distinct shapes.
+// Workspace comes from the shared growable buffer of kernels/cuda/context.h.
+#include <array>
+#include <map>
+#include <mutex>
+
+#include "kernels/conv.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/context.h"
+
+namespace basin::kernels::cuda {
+
+namespace {
+
+struct ConvPlan {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  // One convolution descriptor per direction, each with its algorithm's math
+  // type, so a cached plan is never mutated after it is made.
+  cudnnConvolutionDescriptor_t conv = nullptr, conv_bd = nullptr, conv_bf = nullptr;
+  cudnnConvolutionFwdAlgo_t fwd{};
+  cudnnConvolutionBwdDataAlgo_t bwd_data{};
+  cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
+  cudnnMathType_t fwd_math{}, bwd_data_math{}, bwd_filter_math{};
+  size_t fwd_ws = 0, bwd_data_ws = 0, bwd_filter_ws = 0;
+};
+
+using PlanKey = std::array<std::int64_t, 17>;
+
+int as_int(std::int64_t v) { return static_cast<int>(v); }
+
+// Picks the first algorithm cuDNN's heuristics rank as usable; with TF32 off
+// only FMA (true float32) kernels qualify (CUDNN_DEFAULT_MATH permits TF32 on
+// Ampere and later, so it does not).
+template <typename Perf>
+const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
+  for (int i = 0; i < n; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
+    if (!tf32 && perf[i].mathType != CUDNN_FMA_MATH) continue;
+    return perf[i];
+  }
+  // Some cuDNN versions label math-agnostic algorithms DEFAULT; the descriptor
+  // is forced to FMA anyway, so accept any that is not a tensor-op kernel.
+  for (int i = 0; i < n && !tf32; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
+        perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
+      return perf[i];
+  BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape"
+                                          << (tf32 ? "" : " with TF32 disabled"));
+}
+
+ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, bool tf32) {
+  ConvPlan pl;
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.x));
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.y));
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&pl.bias));
+  BASIN_CUDNN_CHECK(cudnnCreateFilterDescriptor(&pl.w));
+  BASIN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&pl.conv));
+  BASIN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&pl.conv_bd));
+  BASIN_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&pl.conv_bf));
+  BASIN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, as_int(xs[0]),
+                                               as_int(xs[1]), as_int(xs[2]), as_int(xs[3])));
+  BASIN_CUDNN_CHECK(cudnnSetTensor4dDescriptor(pl.y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, as_int(ys[0]),
+                                               as_int(ys[1]), as_int(ys[2]), as_int(ys[3])));
+  BASIN_CUDNN_CHECK(
+      cudnnSetTensor4dDescriptor(pl.bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, as_int(ys[1]), 1, 1));
+  BASIN_CUDNN_CHECK(cudnnSetFilter4dDescriptor(pl.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, as_int(ws[0]),
+                                               as_int(ws[1]), as_int(ws[2]), as_int(ws[3])));
+  for (cudnnConvolutionDescriptor_t c : {pl.conv, pl.conv_bd, pl.conv_bf}) {
+    BASIN_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(c, p.pad_h, p.pad_w, p.stride_h, p.stride_w, p.dilation_h,
+                                                      p.dilation_w, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+    BASIN_CUDNN_CHECK(cudnnSetConvolutionGroupCount(c, p.groups));
+    BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(c, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
+  }
+
+  cudnnHandle_t h = cudnn_handle();
+  int n = 0;
+  cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, pl.x, pl.w, pl.conv, pl.y,
+                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fwd));
+  const auto& f = pick(fwd, n, tf32, "forward");
+  pl.fwd = f.algo;
+  pl.fwd_math = tf32 ? f.mathType : CUDNN_FMA_MATH;
+  pl.fwd_ws = f.memory;
+
+  cudnnConvolutionBwdDataAlgoPerf_t bd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, pl.w, pl.y, pl.conv_bd, pl.x,
+                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, bd));
+  const auto& d = pick(bd, n, tf32, "backward-data");
+  pl.bwd_data = d.algo;
+  pl.bwd_data_math = tf32 ? d.mathType : CUDNN_FMA_MATH;
+  pl.bwd_data_ws = d.memory;
+
+  cudnnConvolutionBwdFilterAlgoPerf_t bf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+      h, pl.x, pl.y, pl.conv_bf, pl.w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, bf));
+  const auto& w = pick(bf, n, tf32, "backward-filter");
+  pl.bwd_filter = w.algo;
+  pl.bwd_filter_math = tf32 ? w.mathType : CUDNN_FMA_MATH;
+  pl.bwd_filter_ws = w.memory;
+  // The heuristic's size can be an estimate: ask for the exact workspace size.
+  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv, pl.fwd_math));
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, pl.x, pl.w, pl.conv, pl.y, pl.fwd, &pl.fwd_ws));
+  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv_bd, pl.bwd_data_math));
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, pl.w, pl.y, pl.conv_bd, pl.x, pl.bwd_data,
+                                                                 &pl.bwd_data_ws));
+  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv_bf, pl.bwd_filter_math));
+  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, pl.x, pl.y, pl.conv_bf, pl.w, pl.bwd_filter,
+                                                                   &pl.bwd_filter_ws));
+  return pl;
+}
+
+// The returned plan lives until the process ends (the cache is never torn down:
+// destroying descriptors after the CUDA context is gone at exit would fail).
+ConvPlan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, int device) {
+  static std::mutex mu;
+  static auto* cache = new std::map<PlanKey, ConvPlan>();
+  bool tf32 = conv_allow_tf32();
+  PlanKey key{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], p.stride_h, p.stride_w, p.pad_h, p.pad_w,
+              p.dilation_h, p.dilation_w, p.groups, device, tf32 ? 1 : 0, 0};
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it == cache->end()) it = cache->emplace(key, make_plan(xs, ws, ys, p, tf32)).first;
+  return it->second;
+}
+
+const float kOne = 1.0f, kZero = 0.0f;
+
+cudnnHandle_t handle_on_stream() {
+  cudnnHandle_t h = cudnn_handle();
+  BASIN_CUDNN_CHECK(cudnnSetStream(h, stream()));
+  return h;
+}
+
+}  // namespace
+
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
+  ConvPlan& pl = plan_for(x.shape(), w.shape(), out.shape(), p, out.device().index);
+  cudnnHandle_t h = handle_on_stream();
+  void* ws = pl.fwd_ws ? workspace(pl.fwd_ws) : nullptr;
+  BASIN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, pl.x, x.data<float>(), pl.w, w.data<float>(), pl.conv,
+                                            pl.fwd, ws, pl.fwd_ws, &kZero, pl.y, out.data<float>()));
+  if (bias.defined())
+    BASIN_CUDNN_CHECK(cudnnAddTensor(h, &kOne, pl.bias, bias.data<float>(), &kOne, pl.y, out.data<float>()));
+}
+
+void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
+  ConvPlan& pl = plan_for(grad_x.shape(), w.shape(), grad_out.shape(), p, grad_x.device().index);
+  cudnnHandle_t h = handle_on_stream();
+  void* ws = pl.bwd_data_ws ? workspace(pl.bwd_data_ws) : nullptr;
+  BASIN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &kOne, pl.w, w.data<float>(), pl.y, grad_out.data<float>(),
+                                                 pl.conv_bd, pl.bwd_data, ws, pl.bwd_data_ws, &kZero, pl.x,
+                                                 grad_x.data<float>()));
+}
+
+void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
+  ConvPlan& pl = plan_for(x.shape(), grad_w.shape(), grad_out.shape(), p, grad_w.device().index);
+  cudnnHandle_t h = handle_on_stream();
+  void* ws = pl.bwd_filter_ws ? workspace(pl.bwd_filter_ws) : nullptr;
+  BASIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &kOne, pl.x, x.data<float>(), pl.y, grad_out.data<float>(),
+                                                   pl.conv_bf, pl.bwd_filter, ws, pl.bwd_filter_ws, &kZero, pl.w,
+                                                   grad_w.data<float>()));
+}
+
+void conv2d_backward_bias(const Tensor& grad_out, Tensor& grad_b) {
+  const Shape& s = grad_out.shape();
+  cudnnTensorDescriptor_t dy = nullptr, db = nullptr;
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&dy));
+  BASIN_CUDNN_CHECK(cudnnCreateTensorDescriptor(&db));
+  cudnnStatus_t st = cudnnSetTensor4dDescriptor(dy, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, as_int(s[0]),
+                                                as_int(s[1]), as_int(s[2]), as_int(s[3]));
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnSetTensor4dDescriptor(db, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, as_int(s[1]), 1, 1);
+  if (st == CUDNN_STATUS_SUCCESS)
+    st = cudnnConvolutionBackwardBias(handle_on_stream(), &kOne, dy, grad_out.data<float>(), &kZero, db,
+                                      grad_b.data<float>());
+  cudnnDestroyTensorDescriptor(dy);
+  cudnnDestroyTensorDescriptor(db);
+  BASIN_CUDNN_CHECK(st);
+}
+
+}  // namespace basin::kernels::cuda

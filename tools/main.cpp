@@ -1,0 +1,42 @@
+// The `basin` command line: train, eval, data, hessian, inspect, bench, ...
+// Commands register themselves (tools/command.h); this file only parses and
+// turns exceptions into one readable line and an exit status.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+
+#include "tensor/error.h"
+#include "tools/command.h"
+
+namespace basin::tools {
+
+std::vector<Command>& command_registry() {
+  static std::vector<Command> registry;
+  return registry;
+}
+
+int& exit_status() {
+  static int status = 0;
+  return status;
+}
+
+}  // namespace basin::tools
+
+int main(int argc, char** argv) {
+  using namespace basin::tools;
+  CLI::App app{"basin: train, evaluate and inspect flat-minima models (NSO, SAM, SGD) on CPU or CUDA"};
+  app.require_subcommand(1);
+  auto& registry = command_registry();
+  std::sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
+  for (auto& c : registry) c.setup(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    std::string cmd = app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name();
+    std::fprintf(stderr, "basin%s: error: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+  return exit_status();
+}
