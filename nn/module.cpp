@@ -226,7 +226,7 @@ void Module::to(Device device) {
     if (g.defined()) {
       Tensor gm = Tensor::empty(g.shape(), g.dtype(), device);
       kernels::copy(g, gm);
-      p.set_grad(gm);
+      Tensor(p).set_grad(gm);
     }
   }
 }
