@@ -1,7 +1,7 @@
 // CUDA softmax, log-softmax and fused cross-entropy (kernels/softmax.h). One warp
 // per row of the contiguous [N, C] input: lanes stride over the C columns and
 // combine max and sum with shuffles. The formulas are the CPU reference's:
-//   log_softmax(x)_c = x_c - max - log(sum_j exp(x_j - max))
+//   lse = max + log(sum_j exp(x_j - max)),  log_softmax(x)_c = x_c - lse
 //   loss_n = -((1 - eps) * logp[n, y_n] + eps / C * sum_c logp[n, c]),  loss = mean_n
 //   dlogits = g * (exp(logp) - ((1 - eps) * onehot + eps / C)) / N
 #include <cmath>
@@ -41,16 +41,15 @@ unsigned rows_grid(std::int64_t n_rows) {
   return static_cast<unsigned>(blocks);
 }
 
-// Row max and log(sum exp(x - max)) of one row, identical in every lane.
-__device__ __forceinline__ void row_stats(const float* x, std::int64_t C, int lane, float* mx, float* lse) {
+// log(sum exp(x)) of one row, computed stably (shifted by the max), identical in every lane.
+__device__ __forceinline__ float row_lse(const float* x, std::int64_t C, int lane) {
   float m = -INFINITY;
   for (std::int64_t c = lane; c < C; c += kWarp) m = fmaxf(m, x[c]);
   m = warp_max(m);
   float s = 0.0f;
   for (std::int64_t c = lane; c < C; c += kWarp) s += expf(x[c] - m);
   s = warp_sum(s);
-  *mx = m;
-  *lse = logf(s);
+  return m + logf(s);
 }
 
 __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::int64_t C, bool log) {
@@ -58,11 +57,10 @@ __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::
   BASIN_WARP_ROWS(row, N) {
     const float* xr = x + row * C;
     float* yr = out + row * C;
-    float m, lse;
-    row_stats(xr, C, lane, &m, &lse);
+    const float lse = row_lse(xr, C, lane);
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      float z = xr[c] - m;
-      yr[c] = log ? z - lse : expf(z - lse);
+      const float z = xr[c] - lse;
+      yr[c] = log ? z : expf(z);
     }
   }
 }
@@ -92,11 +90,10 @@ __global__ void cross_entropy_rows_kernel(const float* logits, const std::int64_
   BASIN_WARP_ROWS(row, N) {
     const float* xr = logits + row * C;
     float* lr = logp + row * C;
-    float m, lse;
-    row_stats(xr, C, lane, &m, &lse);
+    const float lse = row_lse(xr, C, lane);
     float sum_lp = 0.0f;
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      float v = xr[c] - m - lse;
+      const float v = xr[c] - lse;
       lr[c] = v;
       sum_lp += v;
     }
@@ -107,7 +104,10 @@ __global__ void cross_entropy_rows_kernel(const float* logits, const std::int64_
         atomicMin(bad_row, static_cast<int>(row < kNoBadRow ? row : kNoBadRow - 1));
         row_loss[row] = NAN;
       } else {
-        row_loss[row] = -((1.0f - eps) * lr[y] + eps / static_cast<float>(C) * sum_lp);
+        // logp[y] recomputed with the same expression as above rather than read
+        // back from lr[y], which another lane wrote (no fence between them).
+        const float lp_y = xr[y] - lse;
+        row_loss[row] = -((1.0f - eps) * lp_y + eps / static_cast<float>(C) * sum_lp);
       }
     }
   }
@@ -168,7 +168,7 @@ class BadRowFlag {
     BASIN_CUDA_CHECK(cudaMemcpyAsync(&label, labels.data<std::int64_t>() + row, sizeof(label),
                                      cudaMemcpyDeviceToHost, stream()));
     BASIN_CUDA_CHECK(cudaStreamSynchronize(stream()));
-    BASIN_FAIL(op << ": label " << label << " at row " << row << " is out of range [0, " << C << ")");
+    BASIN_FAIL(op << ": label " << label << " at index " << row << " is out of range for " << C << " classes");
   }
 
  private:
