@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config git python3
       libgtest-dev libopenblas-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
-      dataset-fashion-mnist)
+      dataset-fashion-mnist gnuplot-nox)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
