@@ -37,7 +37,7 @@ N_SAMPLES = 64
 # the other side, flipping that element's gradient. Their positions and the
 # exact side are stored (`<mode>/kinks/<call>`) and the C++ test pins them,
 # as caffe's gradient checker skips kinks.
-KINK = 1e-5
+KINK = 1e-3
 LABEL_SMOOTHING = 0.1
 
 # ---------------------------------------------------------------------------
