@@ -20,7 +20,11 @@ __device__ __forceinline__ float apply_unary(UnaryOp op, float x) {
     case UnaryOp::Rsqrt: return 1.0f / sqrtf(x);
     case UnaryOp::Abs: return fabsf(x);
     case UnaryOp::Relu: return x > 0.0f ? x : 0.0f;
-    case UnaryOp::Sigmoid: return 1.0f / (1.0f + expf(-x));
+    case UnaryOp::Sigmoid: {  // split by sign so exp never overflows
+      if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
+      float e = expf(x);
+      return e / (1.0f + e);
+    }
     case UnaryOp::Tanh: return tanhf(x);
     case UnaryOp::Square: return x * x;
     case UnaryOp::Reciprocal: return 1.0f / x;
@@ -38,8 +42,9 @@ __device__ __forceinline__ float apply_binary(BinaryOp op, float a, float b) {
     case BinaryOp::Mul: return a * b;
     case BinaryOp::Div: return a / b;
     case BinaryOp::Pow: return powf(a, b);
-    case BinaryOp::Maximum: return a > b ? a : b;
-    case BinaryOp::Minimum: return a < b ? a : b;
+    // NaN propagates, as torch.maximum / torch.minimum.
+    case BinaryOp::Maximum: return (a != a || a > b) ? a : b;
+    case BinaryOp::Minimum: return (a != a || a < b) ? a : b;
     case BinaryOp::Eq: return a == b ? 1.0f : 0.0f;
     case BinaryOp::Ne: return a != b ? 1.0f : 0.0f;
     case BinaryOp::Lt: return a < b ? 1.0f : 0.0f;

@@ -1,7 +1,9 @@
 // CUDA softmax, log-softmax and fused cross-entropy (kernels/softmax.h). One warp
 // per row of the contiguous [N, C] input: lanes stride over the C columns and
 // combine max and sum with shuffles. The formulas are the CPU reference's:
-//   log_softmax(x)_c = x_c - max - log(sum_j exp(x_j - max))
+//   s = sum_j exp(x_j - max),  log_softmax(x)_c = (x_c - max) - log(s),  softmax(x)_c = exp(x_c - max) / s
+// ((x - max) - log s rather than x - (max + log s): the latter loses a small
+// log s against a large max in float.) Row sums accumulate in double, as on the CPU.
 //   loss_n = -((1 - eps) * logp[n, y_n] + eps / C * sum_c logp[n, c]),  loss = mean_n
 //   dlogits = g * (exp(logp) - ((1 - eps) * onehot + eps / C)) / N
 #include <cmath>
@@ -41,16 +43,20 @@ unsigned rows_grid(std::int64_t n_rows) {
   return static_cast<unsigned>(blocks);
 }
 
-// Row max and log(sum exp(x - max)) of one row, identical in every lane.
-__device__ __forceinline__ void row_stats(const float* x, std::int64_t C, int lane, float* mx, float* lse) {
+__device__ __forceinline__ double warp_sum_d(double v) {
+  for (int s = kWarp / 2; s > 0; s /= 2) v += __shfl_xor_sync(0xffffffffu, v, s);
+  return v;
+}
+
+// Row max and s = sum exp(x - max) of one row, identical in every lane.
+__device__ __forceinline__ void row_stats(const float* x, std::int64_t C, int lane, float* mx, double* sum) {
   float m = -INFINITY;
   for (std::int64_t c = lane; c < C; c += kWarp) m = fmaxf(m, x[c]);
   m = warp_max(m);
-  float s = 0.0f;
+  double s = 0.0;
   for (std::int64_t c = lane; c < C; c += kWarp) s += expf(x[c] - m);
-  s = warp_sum(s);
   *mx = m;
-  *lse = logf(s);
+  *sum = warp_sum_d(s);
 }
 
 __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::int64_t C, bool log) {
@@ -58,11 +64,13 @@ __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::
   BASIN_WARP_ROWS(row, N) {
     const float* xr = x + row * C;
     float* yr = out + row * C;
-    float m, lse;
-    row_stats(xr, C, lane, &m, &lse);
+    float m;
+    double s;
+    row_stats(xr, C, lane, &m, &s);
+    const float log_s = static_cast<float>(::log(s));
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      float z = xr[c] - m;
-      yr[c] = log ? z - lse : expf(z - lse);
+      const float z = xr[c] - m;
+      yr[c] = log ? z - log_s : static_cast<float>(expf(z) / s);
     }
   }
 }
@@ -86,35 +94,40 @@ __global__ void softmax_backward_kernel(const float* y, const float* dy, float* 
 
 // Writes logp and the per-row loss; records the first row with a bad label.
 __global__ void cross_entropy_rows_kernel(const float* logits, const std::int64_t* labels, float* logp,
-                                          float* row_loss, int* bad_row, std::int64_t N, std::int64_t C,
+                                          double* row_loss, int* bad_row, std::int64_t N, std::int64_t C,
                                           float eps) {
   const int lane = threadIdx.x % kWarp;
   BASIN_WARP_ROWS(row, N) {
     const float* xr = logits + row * C;
     float* lr = logp + row * C;
-    float m, lse;
-    row_stats(xr, C, lane, &m, &lse);
-    float sum_lp = 0.0f;
+    float m;
+    double s;
+    row_stats(xr, C, lane, &m, &s);
+    const float log_s = static_cast<float>(::log(s));
+    double sum_lp = 0.0;
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      float v = xr[c] - m - lse;
+      const float v = (xr[c] - m) - log_s;
       lr[c] = v;
       sum_lp += v;
     }
-    sum_lp = warp_sum(sum_lp);
+    sum_lp = warp_sum_d(sum_lp);
     if (lane == 0) {
       const std::int64_t y = labels[row];
       if (y < 0 || y >= C) {
         atomicMin(bad_row, static_cast<int>(row < kNoBadRow ? row : kNoBadRow - 1));
         row_loss[row] = NAN;
       } else {
-        row_loss[row] = -((1.0f - eps) * lr[y] + eps / static_cast<float>(C) * sum_lp);
+        // logp[y] recomputed with the same expression as above rather than read
+        // back from lr[y], which another lane wrote (no fence between them).
+        const float lp_y = (xr[y] - m) - log_s;
+        row_loss[row] = -(1.0 - eps) * lp_y - (eps / static_cast<double>(C)) * sum_lp;
       }
     }
   }
 }
 
 // One block sums the per-row losses in a fixed order (deterministic) and divides by N.
-__global__ void mean_kernel(const float* row_loss, std::int64_t N, float* loss) {
+__global__ void mean_kernel(const double* row_loss, std::int64_t N, float* loss) {
   __shared__ double partial[kThreads];
   double s = 0.0;
   for (std::int64_t i = threadIdx.x; i < N; i += blockDim.x) s += row_loss[i];
@@ -168,7 +181,7 @@ class BadRowFlag {
     BASIN_CUDA_CHECK(cudaMemcpyAsync(&label, labels.data<std::int64_t>() + row, sizeof(label),
                                      cudaMemcpyDeviceToHost, stream()));
     BASIN_CUDA_CHECK(cudaStreamSynchronize(stream()));
-    BASIN_FAIL(op << ": label " << label << " at row " << row << " is out of range [0, " << C << ")");
+    BASIN_FAIL(op << ": label " << label << " at index " << row << " is out of range for " << C << " classes");
   }
 
  private:
@@ -239,16 +252,16 @@ void cross_entropy(const Tensor& logits, const Tensor& labels, float label_smoot
   DeviceGuard guard(device);
   // Per-row losses: a temporary block from the cache (stream order makes the
   // immediate free safe).
-  float* rows = nullptr;
+  double* rows = nullptr;
   struct Release {
-    float* p;
+    double* p;
     int d;
     ~Release() {
       if (p) basin::cuda::free(p, d);
     }
   } release{nullptr, device};
   if (N > 0) {
-    rows = static_cast<float*>(basin::cuda::allocate(static_cast<std::size_t>(N) * sizeof(float), device));
+    rows = static_cast<double*>(basin::cuda::allocate(static_cast<std::size_t>(N) * sizeof(double), device));
     release.p = rows;
   }
   BadRowFlag bad(device);
