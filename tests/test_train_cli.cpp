@@ -34,6 +34,10 @@ std::string tmp_root() {
     std::system(("rm -rf " + r + " && mkdir -p " + r).c_str());
     return r;
   }();
+  // Removes the scratch folder when the test binary exits.
+  static struct Cleanup {
+    ~Cleanup() { std::system(("rm -rf " + root).c_str()); }
+  } cleanup;
   return root;
 }
 
