@@ -208,6 +208,7 @@ std::string bench_device_name(Device d) {
     return s.str();
   }
 #endif
+  (void)d;
   std::ostringstream s;
   s << "cpu (" << omp_get_max_threads() << " threads)";
   return s.str();

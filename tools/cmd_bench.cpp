@@ -111,9 +111,10 @@ void run_bench(const BenchOptions& o) {
           bench_release_memory(dev);
           doc["train"].push_back(to_json(r));
           if (!o.json) {
-            std::printf("%-10s %5lld %6lld %-5s %6d %10.3f %10.1f %10.1f %10lld\n", m.c_str(), (long long)s,
-                        (long long)b, opt.c_str(), r.passes, r.step_ms, r.images_per_s, r.peak_mem_mb,
-                        (long long)r.params);
+            char peak[32] = "-";
+            if (r.peak_mem_mb >= 0) std::snprintf(peak, sizeof peak, "%.1f", r.peak_mem_mb);
+            std::printf("%-10s %5lld %6lld %-5s %6d %10.3f %10.1f %10s %10lld\n", m.c_str(), (long long)s,
+                        (long long)b, opt.c_str(), r.passes, r.step_ms, r.images_per_s, peak, (long long)r.params);
             std::fflush(stdout);
           }
         }
