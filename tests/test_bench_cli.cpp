@@ -11,15 +11,15 @@
 
 namespace {
 
-struct Run {
+struct CliRun {
   int status = -1;
   std::string out;
 };
 
 std::string basin_binary() { return std::string(BASIN_BINARY_DIR) + "/basin"; }
 
-Run run(const std::string& args) {
-  Run r;
+CliRun run_cli(const std::string& args) {
+  CliRun r;
   const std::string cmd = basin_binary() + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -33,7 +33,7 @@ Run run(const std::string& args) {
 
 TEST(BenchCli, TinyCpuRunReportsThroughputAndKernels) {
   ASSERT_TRUE(std::filesystem::exists(basin_binary())) << "build the basin target first: " << basin_binary();
-  Run r = run("bench --device cpu --model resnet18 --image-size 32 --batch-size 2 --warmup 0 --iters 1 "
+  CliRun r = run_cli("bench --device cpu --model resnet18 --image-size 32 --batch-size 2 --warmup 0 --iters 1 "
               "--optim sgd,nso --arena-numel 4096 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   nlohmann::json doc = nlohmann::json::parse(r.out);  // nothing but the document on stdout
@@ -75,10 +75,10 @@ TEST(BenchCli, TinyCpuRunReportsThroughputAndKernels) {
 
 TEST(BenchCli, BadArgumentsFailWithAMessage) {
   ASSERT_TRUE(std::filesystem::exists(basin_binary())) << basin_binary();
-  Run r = run("bench --device cpu --optim adam --batch-size 1 --iters 1 --arena-numel 0");
+  CliRun r = run_cli("bench --device cpu --optim adam --batch-size 1 --iters 1 --arena-numel 0");
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("unknown optimizer 'adam'"), std::string::npos) << r.out;
-  r = run("bench --device cpu --model resnet99 --batch-size 1 --iters 1 --arena-numel 0");
+  r = run_cli("bench --device cpu --model resnet99 --batch-size 1 --iters 1 --arena-numel 0");
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_NE(r.out.find("resnet99"), std::string::npos) << r.out;
 }
