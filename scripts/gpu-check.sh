@@ -13,7 +13,7 @@
 # At most 8 files come back from $OUT: this writes exactly these:
 #   SUMMARY.md build.log ctest.xml ctest.log memcheck.log bench-basin.json bench-basin.log bench-torch.jsonl
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 MODE=${1:-all}
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
