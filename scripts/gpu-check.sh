@@ -63,10 +63,10 @@ build() {
   stage "configure + build ($BUILD, CUDA arch 90, -j16)"
   : >"$OUT/build.log"
   [ -d .carry ] || { note "no .carry/ here: run scripts/make-carry.sh on the dev machine and name .carry in carry"; }
-  run_boxed 120 "$OUT/build.log" cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBASIN_CUDA=ON \
+  run_boxed 60 "$OUT/build.log" cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBASIN_CUDA=ON \
     -DCMAKE_CUDA_ARCHITECTURES=90 -DBASIN_DEPS_PREFIX="$PWD/.carry" -DPython_EXECUTABLE="$(command -v $PY)" \
     || { note "**configure FAILED** (build.log)"; return 1; }
-  run_boxed 420 "$OUT/build.log" cmake --build "$BUILD" -j 16 || { note "**build FAILED** (build.log)"; return 1; }
+  run_boxed 300 "$OUT/build.log" cmake --build "$BUILD" -j 16 || { note "**build FAILED** (build.log)"; return 1; }
   note "- build: OK in $(( $(date +%s) - T0 ))s since start"
 }
 
@@ -77,7 +77,7 @@ fi
 if [ "$MODE" = all ] || [ "$MODE" = build ]; then
   stage "ctest"
   : >"$OUT/ctest.log"
-  run_boxed 300 "$OUT/ctest.log" ctest --test-dir "$BUILD" -j 8 --timeout 120 --output-on-failure \
+  run_boxed 110 "$OUT/ctest.log" ctest --test-dir "$BUILD" -j 8 --timeout 120 --output-on-failure \
     --output-junit "$OUT/ctest.xml"
   note "- ctest: $(grep -E 'tests passed|tests failed' "$OUT/ctest.log" | tail -1)"
   grep -E '^\s+[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess aborted|Exception)\)' "$OUT/ctest.log" | sed 's/^/  - FAILED /' >>"$SUM"
@@ -85,7 +85,7 @@ if [ "$MODE" = all ] || [ "$MODE" = build ]; then
 
   stage "compute-sanitizer memcheck over the CUDA tests"
   : >"$OUT/memcheck.log"
-  run_boxed 240 "$OUT/memcheck.log" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 9 \
+  run_boxed 90 "$OUT/memcheck.log" compute-sanitizer --tool memcheck --leak-check no --error-exitcode 9 \
     "$BUILD/basin_tests" --gtest_filter='Cuda*:*Cuda*' --gtest_brief=1
   rc=$?
   note "- memcheck: exit $rc ($(grep -E 'ERROR SUMMARY' "$OUT/memcheck.log" | tail -1)); $(grep -E '^\[  (PASSED|FAILED)' "$OUT/memcheck.log" | tr '\n' ' ')"
