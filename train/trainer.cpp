@@ -8,7 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "nn/weights.h"
-#include "train/atomic_file.h"
+#include "io/atomic_file.h"
 #include "train/bn_freeze.h"
 #include "train/checkpoint.h"
 #include "train/data_setup.h"
@@ -273,7 +273,7 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
     RunningStats t = evaluate(*model, *d.test);
     m.test_loss = t.loss();
     m.test_acc = t.accuracy();
-    append_line_durable(dir.metrics(), to_json(m).dump());
+    io::append_line_durable(dir.metrics(), to_json(m).dump());
     logf(o.log, epoch_line(m, c.epochs));
     res.last = m;
     res.epochs_done = epoch + 1;
