@@ -25,13 +25,7 @@ using namespace basin::kernels;
 
 namespace {
 
-void sync(Device d) {
-#ifdef BASIN_WITH_CUDA
-  if (d.is_cuda()) kernels::cuda::synchronize();
-#else
-  (void)d;
-#endif
-}
+void sync(Device d) { kernels::synchronize(d); }
 
 // Median milliseconds of `reps` runs after one warm-up.
 double time_ms(Device d, int reps, const std::function<void()>& f) {

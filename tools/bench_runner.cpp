@@ -31,13 +31,7 @@
 namespace basin::tools {
 namespace {
 
-void sync(Device d) {
-#ifdef BASIN_WITH_CUDA
-  if (d.is_cuda()) kernels::cuda::synchronize();
-#else
-  (void)d;
-#endif
-}
+void sync(Device d) { kernels::synchronize(d); }
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
