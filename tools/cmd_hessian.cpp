@@ -28,7 +28,7 @@ struct HessianCmd {
   double sigma = 0.01;
   std::vector<double> sigma_list;
   double rel_step = 1e-3;
-  bool no_freeze = false, one_sided = false, table_only = false, raw_inputs = false;
+  bool no_freeze = false, freeze_gap = false, one_sided = false, table_only = false, raw_inputs = false;
   bool hidden_given = false, activation_given = false;
   std::uint64_t seed = 1234;
 };
@@ -91,12 +91,14 @@ void run_hessian(const HessianCmd& o) {
   ho.seed = o.seed;
   ho.hvp.rel_step = o.rel_step;
   ho.hvp.freeze_pattern = !o.no_freeze;
+  ho.gap_freeze_pattern = o.freeze_gap;
   curvature::HessianReport r = curvature::hessian_report(f, ho);
   nlohmann::json j = curvature::to_json(r);
   j["model"] = o.model;
   j["weights"] = o.weights;
   j["subset"] = have;
   j["activation"] = mo.activation;
+  j["gap_pattern_frozen"] = o.freeze_gap;
   j["device"] = dev.str();
   if (!o.table_only) std::cout << j.dump() << "\n";
   std::cout << "\n" << curvature::format_table(r);
@@ -120,6 +122,8 @@ void setup_hessian(CLI::App& app) {
   cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str();
   cmd->add_flag("--one-sided", o->one_sided, "gap from L(W+U) alone (default: antithetic pairs +U, -U)");
   cmd->add_flag("--no-freeze", o->no_freeze, "do not pin the ReLU pattern while differencing");
+  cmd->add_flag("--freeze-gap", o->freeze_gap,
+                "evaluate the gap's L(W +- U) with the ReLU pattern pinned at W (isolates kink crossings)");
   cmd->add_option("--rel-step", o->rel_step, "finite-difference step relative to |W|")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the random vectors")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
