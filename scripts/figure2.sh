@@ -9,7 +9,7 @@
 #      (--freeze-gap) and the unfrozen finite-difference trace at a step |t v| = |U|
 #      (kink crossings);
 #   4. SGD and NSO on the full training set with --hessian-every 1, and the plot.
-# About 8-10 minutes on 2 CPU cores. Usage: scripts/figure2.sh [OUTDIR] (default runs/figure2)
+# About 10-15 minutes on 2 shared CPU cores. Usage: scripts/figure2.sh [OUTDIR] (default runs/figure2)
 # BASIN=path/to/basin overrides the binary (default build/basin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
