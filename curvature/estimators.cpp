@@ -97,6 +97,7 @@ GapResult perturbation_gap(Objective& f, const GapOptions& options) {
   GapResult r;
   r.sigma = options.sigma;
   r.samples = options.samples;
+  PatternFreeze freeze(f, options.freeze_pattern);
   r.base_loss = f.loss();
   RestoreOnExit restore(f.params);
   Tensor u = Tensor::empty(f.params.shape(), DType::Float32, f.params.device());

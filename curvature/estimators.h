@@ -62,6 +62,11 @@ struct GapOptions {
   // but the odd Taylor terms (U^T g, third order) cancel per sample, which cuts
   // the variance sharply away from an exact minimum (NSO's two-point idea).
   bool antithetic = true;
+  // Evaluate L(W +- U) with the objective's activation pattern pinned to the one
+  // at W (Objective::freeze_pattern): the gap of the network linearized in its
+  // ReLUs, whose Taylor expansion at W has exactly the frozen Hessian. The
+  // difference to the unfrozen gap is what kink crossings add (docs/curvature.md).
+  bool freeze_pattern = false;
 };
 struct GapResult {
   double sigma = 0;

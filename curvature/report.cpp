@@ -36,6 +36,7 @@ HessianReport hessian_report(Objective& f, const HessianOptions& o) {
     go.sigma = o.sigmas[i];
     go.samples = o.gap_samples;
     go.antithetic = o.antithetic;
+    go.freeze_pattern = o.gap_freeze_pattern;
     go.seed = o.seed + 100 + i;
     GapResult g = perturbation_gap(f, go);
     GapRow row;

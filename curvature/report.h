@@ -19,6 +19,7 @@ struct HessianOptions {
   std::vector<double> sigmas;  // perturbation gaps to measure (empty: none)
   int gap_samples = 100;
   bool antithetic = true;
+  bool gap_freeze_pattern = false;  // GapOptions::freeze_pattern
   std::uint64_t seed = 1234;
   HvpOptions hvp;
 };

@@ -52,6 +52,7 @@ void run(const EvalCli& e) {
   c.data = e.data;
   c.device = e.device == "auto" ? (cuda_available() ? "cuda" : "cpu") : e.device;
   c.hidden = widths(e.hidden.empty() ? meta("hidden", "256,128") : e.hidden);
+  c.activation = meta("activation", "relu");  // weights written before the key existed are ReLU
   c.small_input = e.small_input.empty() ? meta("small_input", "auto") : e.small_input;
   int image_size = e.image_size > 0 ? e.image_size : std::stoi(meta("image_size", "0"));
   if (image_size <= 0) image_size = train::default_image_size(e.data);

@@ -12,8 +12,10 @@
 #include "data/loader.h"
 #include "data/open_dataset.h"
 #include "nn/models/factory.h"
+#include "nn/safetensors.h"
 #include "nn/weights.h"
 #include "tools/command.h"
+#include "train/data_setup.h"
 
 namespace basin::tools {
 namespace {
@@ -26,7 +28,8 @@ struct HessianCmd {
   double sigma = 0.01;
   std::vector<double> sigma_list;
   double rel_step = 1e-3;
-  bool no_freeze = false, one_sided = false, table_only = false;
+  bool no_freeze = false, freeze_gap = false, one_sided = false, table_only = false, raw_inputs = false;
+  bool hidden_given = false, activation_given = false;
   std::uint64_t seed = 1234;
 };
 
@@ -38,7 +41,10 @@ void run_hessian(const HessianCmd& o) {
   lo.batch_size = o.batch_size;
   lo.shuffle = false;  // the first `subset` samples, in file order
   lo.num_workers = 0;
-  data::DataLoader loader(ds.train, nullptr, lo);
+  // The loss must be the one that was trained: `basin train` normalizes
+  // Fashion-MNIST (train/data_setup.h), so the same evaluation transform here.
+  data::TransformPtr tf = o.raw_inputs ? nullptr : train::eval_transform(o.data, 0, 0);
+  data::DataLoader loader(ds.train, tf, lo);
   loader.start_epoch(0);
   std::vector<curvature::LabeledBatch> batches;
   std::int64_t have = 0;
@@ -57,6 +63,20 @@ void run_hessian(const HessianCmd& o) {
   mo.input_features = batches[0].inputs.numel() / batches[0].inputs.size(0);
   mo.hidden = o.hidden;
   mo.activation = o.activation;
+  if (!o.weights.empty()) {
+    // MLP shape from the weights' metadata (basin train writes it) unless given.
+    nn::SafetensorsFile wf = nn::load_safetensors(o.weights);
+    auto meta = [&](const char* k) {
+      auto it = wf.metadata.find(k);
+      return it == wf.metadata.end() ? std::string() : it->second;
+    };
+    if (!o.activation_given && !meta("activation").empty()) mo.activation = meta("activation");
+    if (!o.hidden_given && !meta("hidden").empty()) {
+      mo.hidden.clear();
+      std::stringstream ss(meta("hidden"));
+      for (std::string w; std::getline(ss, w, ',');) mo.hidden.push_back(std::stoll(w));
+    }
+  }
   auto model = nn::make_model(o.model, mo);
   if (!o.weights.empty()) nn::load_weights(*model, o.weights);
   model->finalize_arena(dev);
@@ -71,11 +91,14 @@ void run_hessian(const HessianCmd& o) {
   ho.seed = o.seed;
   ho.hvp.rel_step = o.rel_step;
   ho.hvp.freeze_pattern = !o.no_freeze;
+  ho.gap_freeze_pattern = o.freeze_gap;
   curvature::HessianReport r = curvature::hessian_report(f, ho);
   nlohmann::json j = curvature::to_json(r);
   j["model"] = o.model;
   j["weights"] = o.weights;
   j["subset"] = have;
+  j["activation"] = mo.activation;
+  j["gap_pattern_frozen"] = o.freeze_gap;
   j["device"] = dev.str();
   if (!o.table_only) std::cout << j.dump() << "\n";
   std::cout << "\n" << curvature::format_table(r);
@@ -85,8 +108,8 @@ void setup_hessian(CLI::App& app) {
   auto o = std::make_shared<HessianCmd>();
   auto* cmd = app.add_subcommand("hessian", "Hessian trace, top eigenvalue and perturbation gap of a trained model");
   cmd->add_option("--model", o->model, "mlp | resnet18 | resnet34 | resnet50")->capture_default_str();
-  cmd->add_option("--hidden", o->hidden, "MLP hidden widths")->delimiter(',')->capture_default_str();
-  cmd->add_option("--activation", o->activation, "MLP activation: relu | tanh")->capture_default_str();
+  cmd->add_option("--hidden", o->hidden, "MLP hidden widths (default: the weights' metadata, else 128)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--activation", o->activation, "MLP activation: relu | tanh (default: the weights' metadata, else relu)")->capture_default_str();
   cmd->add_option("--weights", o->weights, "safetensors weights (from basin train); none = initialization");
   cmd->add_option("--data", o->data, "fashion-mnist or a folder with train/ and test/")->capture_default_str();
   cmd->add_option("--subset", o->subset, "training samples the loss is averaged over")->capture_default_str();
@@ -99,11 +122,18 @@ void setup_hessian(CLI::App& app) {
   cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str();
   cmd->add_flag("--one-sided", o->one_sided, "gap from L(W+U) alone (default: antithetic pairs +U, -U)");
   cmd->add_flag("--no-freeze", o->no_freeze, "do not pin the ReLU pattern while differencing");
+  cmd->add_flag("--freeze-gap", o->freeze_gap,
+                "evaluate the gap's L(W +- U) with the ReLU pattern pinned at W (isolates kink crossings)");
   cmd->add_option("--rel-step", o->rel_step, "finite-difference step relative to |W|")->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the random vectors")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--table-only", o->table_only, "print only the table");
-  cmd->callback([o] { run_hessian(*o); });
+  cmd->add_flag("--raw-inputs", o->raw_inputs, "pixels in [0, 1] without the training normalization");
+  cmd->callback([o, cmd] {
+    o->hidden_given = cmd->count("--hidden") > 0;
+    o->activation_given = cmd->count("--activation") > 0;
+    run_hessian(*o);
+  });
 }
 
 }  // namespace

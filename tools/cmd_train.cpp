@@ -115,6 +115,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--model", c.model, "mlp | resnet18 | resnet34 | resnet50 (auto: mlp on the CPU, resnet18 on a GPU)")
       ->capture_default_str()->group(g_model);
   cmd->add_option("--hidden", cli->hidden, "MLP hidden widths, comma-separated")->capture_default_str()->group(g_model);
+  cmd->add_option("--activation", c.activation, "MLP activation: relu | tanh")->capture_default_str()->group(g_model);
   cmd->add_option("--small-input", c.small_input,
                   "ResNet stem: on = 3x3 stride-1 convolution without max-pool (small images), off = torchvision's 7x7/2 + "
                   "max-pool, auto = on for Fashion-MNIST and images <= 64")
@@ -144,6 +145,18 @@ void setup(CLI::App& app) {
   cmd->add_option("--noise", c.noise, "Noise distribution: gaussian | laplace | uniform | binomial (all with std sigma)")
       ->capture_default_str()->group(g_opt);
   cmd->add_option("--label-smoothing", c.label_smoothing, "Label smoothing of the training loss")->group(g_opt);
+
+  auto g_curv = "Curvature";
+  cmd->add_option("--hessian-every", c.hessian_every,
+                  "Every N epochs, log the Hessian trace (Hutchinson, with stderr) and top eigenvalue of the training "
+                  "loss into metrics.jsonl (0: never; see docs/curvature.md)")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-subset", c.hessian_subset, "--hessian-every: measure on the first N training images (no augmentation)")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-samples", c.hessian_samples, "--hessian-every: Hutchinson samples")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-power-iters", c.hessian_power_iters, "--hessian-every: power iteration cap (0: no eigenvalue)")
+      ->capture_default_str()->group(g_curv);
 
   auto g_run = "Run";
   cmd->add_option("--epochs", c.epochs, "Epochs")->capture_default_str()->group(g_run);

@@ -31,6 +31,7 @@ std::shared_ptr<nn::Module> make_run_model(const TrainConfig& c, int in_channels
   o.cifar_stem = c.small_input == "on";
   o.input_features = static_cast<std::int64_t>(in_channels) * image_size * image_size;
   o.hidden = c.hidden;
+  o.activation = c.activation;
   o.seed = c.seed;
   auto model = nn::make_model(c.model, o);
   model->to(device);

@@ -11,6 +11,7 @@
 #include "io/atomic_file.h"
 #include "train/bn_freeze.h"
 #include "train/checkpoint.h"
+#include "train/curvature_log.h"
 #include "train/data_setup.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
@@ -72,6 +73,7 @@ std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const 
   return {{"format", "basin-weights"},
           {"model", c.model},
           {"hidden", join_ints(c.hidden)},
+          {"activation", c.activation},
           {"small_input", c.small_input},
           {"num_classes", std::to_string(d.num_classes)},
           {"in_channels", std::to_string(d.channels)},
@@ -162,6 +164,9 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
                   std::to_string(d.image_size) + "x" + std::to_string(d.channels));
   logf(o.log, "  " + describe_optimizer(c) + "; " + std::to_string(c.epochs) + " epochs of " + std::to_string(nb) +
                   " batches of " + std::to_string(c.batch_size) + "; writing " + dir.path);
+
+  std::vector<curvature::LabeledBatch> hessian_data;
+  if (c.hessian_every > 0) hessian_data = hessian_batches(c, d, device);
 
   StopSignalGuard signals;
   const float smoothing = static_cast<float>(c.label_smoothing);
@@ -273,6 +278,7 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
     RunningStats t = evaluate(*model, *d.test);
     m.test_loss = t.loss();
     m.test_acc = t.accuracy();
+    if (c.hessian_every > 0 && (epoch + 1) % c.hessian_every == 0) measure_hessian(c, *model, hessian_data, m);
     io::append_line_durable(dir.metrics(), to_json(m).dump());
     logf(o.log, epoch_line(m, c.epochs));
     res.last = m;
