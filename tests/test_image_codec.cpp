@@ -35,8 +35,11 @@ std::vector<std::uint8_t> with_dht(const std::vector<std::uint8_t>& jpeg, std::u
   for (int i = 0; i < 16; ++i) seg.push_back(static_cast<std::uint8_t>(per_length)), total += per_length;
   for (int i = 0; i < total; ++i) seg.push_back(static_cast<std::uint8_t>(i));
   const std::size_t len = seg.size() + 2;
-  std::vector<std::uint8_t> out = {0xFF, 0xD8, 0xFF, 0xC4, static_cast<std::uint8_t>(len >> 8),
-                                   static_cast<std::uint8_t>(len)};
+  std::vector<std::uint8_t> out;
+  out.reserve(6 + seg.size() + jpeg.size());
+  for (std::uint8_t b : {0xFF, 0xD8, 0xFF, 0xC4}) out.push_back(b);
+  out.push_back(static_cast<std::uint8_t>(len >> 8));
+  out.push_back(static_cast<std::uint8_t>(len));
   out.insert(out.end(), seg.begin(), seg.end());
   out.insert(out.end(), jpeg.begin() + 2, jpeg.end());
   return out;

@@ -11,6 +11,7 @@
 #include "nn/safetensors.h"
 #include "nn/weights.h"
 #include "tools/command.h"
+#include "train/saved_model.h"
 #include "train/config.h"
 #include "train/data_setup.h"
 #include "train/evaluate.h"
@@ -20,43 +21,19 @@
 namespace {
 
 struct EvalCli {
-  std::string model = "mlp", weights, data = "fashion-mnist", hidden, small_input, device = "auto", split = "test";
+  std::string model, weights, data = "fashion-mnist", hidden, small_input, device = "auto", split = "test";
   int image_size = 0, eval_resize = 0, workers = 2;
   std::int64_t batch_size = 256, limit = 0;
 };
 
-std::vector<std::int64_t> widths(const std::string& s) {
-  std::vector<std::int64_t> v;
-  std::stringstream ss(s);
-  std::string p;
-  while (std::getline(ss, p, ',')) {
-    try {
-      v.push_back(std::stoll(p));
-    } catch (const std::exception&) {
-      BASIN_FAIL("--hidden '" << s << "': expected comma-separated widths such as 256,128");
-    }
-  }
-  return v;
-}
-
 void run(const EvalCli& e) {
   using namespace basin;
   BASIN_CHECK(!e.weights.empty(), "--weights FILE is required");
-  nn::SafetensorsFile f = nn::load_safetensors(e.weights);
-  auto meta = [&](const char* k, const std::string& fallback) {
-    auto it = f.metadata.find(k);
-    return it == f.metadata.end() ? fallback : it->second;
-  };
-  train::TrainConfig c;
-  c.model = e.model;
-  c.data = e.data;
+  train::SavedModel saved =
+      train::resolve_saved_model(e.weights, e.data, {e.model, e.hidden, "", e.small_input, e.image_size});
+  train::TrainConfig& c = saved.config;
+  const int image_size = saved.image_size;
   c.device = e.device == "auto" ? (cuda_available() ? "cuda" : "cpu") : e.device;
-  c.hidden = widths(e.hidden.empty() ? meta("hidden", "256,128") : e.hidden);
-  c.activation = meta("activation", "relu");  // weights written before the key existed are ReLU
-  c.small_input = e.small_input.empty() ? meta("small_input", "auto") : e.small_input;
-  int image_size = e.image_size > 0 ? e.image_size : std::stoi(meta("image_size", "0"));
-  if (image_size <= 0) image_size = train::default_image_size(e.data);
-  if (c.small_input == "auto") c.small_input = (e.data == "fashion-mnist" || image_size <= 64) ? "on" : "off";
   BASIN_CHECK(e.split == "test" || e.split == "train", "--split must be test or train, got " << e.split);
   Device device = Device::parse(c.device);
 
@@ -79,7 +56,7 @@ void run(const EvalCli& e) {
 void setup(CLI::App& app) {
   auto e = std::make_shared<EvalCli>();
   auto* cmd = app.add_subcommand("eval", "Evaluate saved weights on a dataset; prints {\"loss\", \"accuracy\", \"count\"}");
-  cmd->add_option("--model", e->model, "mlp | resnet18 | resnet34 | resnet50")->capture_default_str();
+  cmd->add_option("--model", e->model, "mlp | resnet18 | resnet34 | resnet50 (default: from the weights' metadata, else mlp)");
   cmd->add_option("--weights", e->weights, "safetensors weights (e.g. RUNDIR/model.safetensors)")->required();
   cmd->add_option("--data", e->data, "'fashion-mnist' or a folder with train/ and test/ (or val/)")->capture_default_str();
   cmd->add_option("--split", e->split, "test | train")->capture_default_str();

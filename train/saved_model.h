@@ -1,0 +1,34 @@
+#pragma once
+// Rebuilding the model a weights file holds. `basin train` writes the model's
+// shape and preprocessing into the weights' safetensors metadata (model, hidden,
+// activation, small_input, image_size, ...); `basin eval` and `basin hessian`
+// read it back here, so they evaluate the same function on the same inputs the
+// run trained, and flags given on the command line still win.
+#include <memory>
+#include <string>
+
+#include "data/transforms.h"
+#include "nn/module.h"
+#include "train/config.h"
+
+namespace basin::train {
+
+// Command-line choices; empty / 0 means "from the weights' metadata, else default".
+struct ModelOverrides {
+  std::string model, hidden, activation, small_input;
+  int image_size = 0;
+};
+
+struct SavedModel {
+  TrainConfig config;  // model, hidden, activation, small_input, data filled in
+  int image_size = 0;
+};
+
+// Reads `weights` metadata (a file without metadata, e.g. exported from PyTorch,
+// falls back to the defaults) and resolves image size and stem for `data_spec`.
+SavedModel resolve_saved_model(const std::string& weights, const std::string& data_spec, const ModelOverrides& o);
+
+// Parses "256,128" (throws naming the flag on anything else).
+std::vector<std::int64_t> parse_widths(const std::string& s, const char* flag);
+
+}  // namespace basin::train
