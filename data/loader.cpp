@@ -1,0 +1,267 @@
+#include "data/loader.h"
+
+#include <cstdio>
+
+#include "data/pinned.h"
+
+namespace basin::data {
+
+namespace {
+constexpr std::uint64_t kShuffleTag = 0x53485546464C45ull;  // "SHUFFLE": keeps order and augmentation apart
+}  // namespace
+
+// Recycles pinned batch buffers: cudaHostAlloc costs milliseconds and synchronizes
+// the device, too much to pay per batch. The pool outlives none of its buffers'
+// users by necessity: a buffer freed after the pool died goes straight to
+// pinned_free.
+class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
+ public:
+  explicit PinnedPool(std::size_t keep) : keep_(keep) {}
+  ~PinnedPool() {
+    for (auto& f : free_) pinned_free(f.second);
+  }
+  // Storage over a pinned buffer of at least nbytes, or null when none can be had.
+  std::shared_ptr<Storage> get(std::size_t nbytes) {
+    void* p = nullptr;
+    std::size_t cap = 0;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      for (std::size_t i = 0; i < free_.size(); ++i)
+        if (free_[i].first >= nbytes) {
+          cap = free_[i].first, p = free_[i].second;
+          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          break;
+        }
+    }
+    if (!p) {
+      p = pinned_alloc(nbytes);
+      cap = nbytes;
+      if (!p) return nullptr;
+    }
+    std::weak_ptr<PinnedPool> weak = weak_from_this();
+    return Storage::wrap(p, nbytes, Device::cpu(), [weak, cap](void* q) {
+      if (auto pool = weak.lock()) pool->put(q, cap);
+      else pinned_free(q);
+    });
+  }
+
+ private:
+  void put(void* p, std::size_t cap) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (free_.size() < keep_) free_.emplace_back(cap, p);
+    else pinned_free(p);
+  }
+  std::mutex mu_;
+  std::size_t keep_;
+  std::vector<std::pair<std::size_t, void*>> free_;
+};
+
+namespace {
+std::shared_ptr<PinnedPool> pool_for(const LoaderOptions& opt) {
+  if (!opt.device.is_cuda()) return nullptr;
+  static std::mutex mu;
+  static std::weak_ptr<PinnedPool> shared;
+  std::lock_guard<std::mutex> lk(mu);
+  auto p = shared.lock();
+  if (!p) {
+    p = std::make_shared<PinnedPool>(static_cast<std::size_t>(opt.prefetch + opt.num_workers + 4));
+    shared = p;
+  }
+  return p;
+}
+}  // namespace
+
+DataLoader::DataLoader(DatasetPtr dataset, TransformPtr transform, LoaderOptions options)
+    : dataset_(std::move(dataset)), transform_(std::move(transform)), opt_(options) {
+  BASIN_CHECK(dataset_, "DataLoader: no dataset");
+  BASIN_CHECK(opt_.batch_size > 0, "DataLoader: batch_size " << opt_.batch_size);
+  BASIN_CHECK(opt_.num_workers >= 0 && opt_.num_workers <= 256, "DataLoader: num_workers " << opt_.num_workers);
+  BASIN_CHECK(opt_.prefetch >= 1, "DataLoader: prefetch " << opt_.prefetch << " (at least 1 batch)");
+  BASIN_CHECK(dataset_->size() > 0, "DataLoader: dataset " << dataset_->description() << " is empty");
+  pool_ = pool_for(opt_);
+  for (int w = 0; w < opt_.num_workers; ++w) workers_.emplace_back([this] { worker_loop(); });
+}
+
+DataLoader::~DataLoader() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  ready_cv_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+std::int64_t DataLoader::num_batches() const {
+  const std::int64_t n = dataset_->size(), bs = opt_.batch_size;
+  return opt_.drop_last ? n / bs : (n + bs - 1) / bs;
+}
+
+std::vector<std::int64_t> DataLoader::epoch_order(std::int64_t n, std::uint64_t seed, std::int64_t epoch,
+                                                  bool shuffle) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) order[i] = i;
+  if (!shuffle) return order;
+  SampleRng rng(seed, static_cast<std::uint64_t>(epoch), 0, kShuffleTag);
+  for (std::int64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.randint(0, i + 1)]);  // Fisher-Yates
+  return order;
+}
+
+void DataLoader::start_epoch(std::int64_t epoch, std::int64_t start_batch) {
+  BASIN_CHECK(epoch >= 0, "DataLoader::start_epoch: epoch " << epoch);
+  const std::int64_t nb = num_batches();
+  BASIN_CHECK(start_batch >= 0 && start_batch <= nb,
+              "DataLoader::start_epoch: start_batch " << start_batch << " outside [0, " << nb << "]");
+  auto order = std::make_shared<const std::vector<std::int64_t>>(
+      epoch_order(dataset_->size(), opt_.seed, epoch, opt_.shuffle));
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    ++generation_;
+    epoch_ = epoch;
+    order_ = std::move(order);
+    next_claim_ = next_deliver_ = start_batch;
+    end_batch_ = nb;
+    ready_.clear();
+    skipped_ = 0;
+    epoch_reported_ = false;
+  }
+  work_cv_.notify_all();
+}
+
+DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
+  Ready r;
+  std::shared_ptr<const std::vector<std::int64_t>> order;
+  std::int64_t epoch;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (generation != generation_) return r;
+    order = order_;
+    epoch = epoch_;
+  }
+  std::int64_t current = -1;
+  try {
+    const std::int64_t bs = opt_.batch_size, n = dataset_->size();
+    const std::int64_t begin = b * bs, end = std::min(begin + bs, n);
+    Batch& out = r.batch;
+    out.index = b;
+    std::shared_ptr<Storage> storage;
+    Image first_shape;  // geometry of the first good sample; all must match it
+    std::vector<std::int64_t> labels;
+    std::size_t numel = 0;
+    for (std::int64_t k = begin; k < end; ++k) {
+      if (stop_) return r;
+      current = (*order)[k];
+      Sample s;
+      try {
+        s = dataset_->get(current);
+      } catch (const CorruptSampleError&) {
+        ++out.skipped;  // the dataset has warned about the file once
+        continue;
+      }
+      if (transform_) {
+        SampleRng rng(opt_.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(current));
+        transform_->apply(s.image, rng);
+      }
+      const Image& im = s.image;
+      if (!storage) {
+        first_shape.height = im.height, first_shape.width = im.width, first_shape.channels = im.channels;
+        numel = im.numel();
+        const std::size_t nbytes = static_cast<std::size_t>(bs) * numel * sizeof(float);
+        if (pool_) storage = pool_->get(nbytes);
+        if (!storage) storage = Storage::allocate(nbytes, Device::cpu());
+      } else {
+        BASIN_CHECK(im.height == first_shape.height && im.width == first_shape.width &&
+                        im.channels == first_shape.channels,
+                    "DataLoader: " << dataset_->sample_name(current) << " becomes " << im.str()
+                                   << " after the transforms but the batch's first sample is " << first_shape.channels
+                                   << "x" << first_shape.height << "x" << first_shape.width
+                                   << "; add a Resize/CenterCrop/RandomResizedCrop so all samples have one size");
+      }
+      const std::size_t row = out.sample_indices.size();
+      write_chw_float(im, static_cast<float*>(storage->data()) + row * numel);
+      out.sample_indices.push_back(current);
+      labels.push_back(s.label);
+    }
+    const std::int64_t rows = static_cast<std::int64_t>(labels.size());
+    if (rows > 0) {
+      Shape shape{rows, first_shape.channels, first_shape.height, first_shape.width};
+      out.images = Tensor::make_view(storage, shape, contiguous_strides(shape), 0, DType::Float32);
+      out.labels = Tensor::empty({rows}, DType::Int64);
+      std::copy(labels.begin(), labels.end(), out.labels.data<std::int64_t>());
+    }
+  } catch (const std::exception& e) {
+    const std::string where = current >= 0 ? dataset_->sample_name(current) : dataset_->description();
+    const std::string msg = e.what();
+    // Name the sample unless the message already does (ImageFolder names its files).
+    r.error = std::make_exception_ptr(
+        Error(msg.find(where) != std::string::npos ? msg : "DataLoader: " + where + ": " + msg));
+  } catch (...) {
+    r.error = std::current_exception();
+  }
+  return r;
+}
+
+void DataLoader::worker_loop() {
+  for (;;) {
+    std::int64_t b, gen;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      work_cv_.wait(lk, [&] { return stop_ || (next_claim_ < end_batch_ && next_claim_ < next_deliver_ + opt_.prefetch); });
+      if (stop_) return;
+      b = next_claim_++;
+      gen = generation_;
+    }
+    Ready r = build(gen, b);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (stop_) return;
+      if (gen != generation_) continue;  // start_epoch came in the meantime
+      ready_.emplace(b, std::move(r));
+    }
+    ready_cv_.notify_all();
+  }
+}
+
+bool DataLoader::next(Batch& out) {
+  for (;;) {
+    Ready r;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      BASIN_CHECK(epoch_ >= 0, "DataLoader::next: call start_epoch(epoch) first");
+      if (next_deliver_ >= end_batch_) {
+        if (!epoch_reported_ && skipped_ > 0)
+          std::fprintf(stderr, "warning: skipped %lld unreadable image(s) in epoch %lld of %s\n",
+                       static_cast<long long>(skipped_), static_cast<long long>(epoch_),
+                       dataset_->description().c_str());
+        epoch_reported_ = true;
+        return false;
+      }
+      const std::int64_t b = next_deliver_;
+      if (workers_.empty()) {
+        const std::int64_t gen = generation_;
+        lk.unlock();
+        r = build(gen, b);
+        lk.lock();
+      } else {
+        ready_cv_.wait(lk, [&] { return stop_ || ready_.count(b) > 0; });
+        BASIN_CHECK(!stop_, "DataLoader::next: the loader is shutting down");
+        auto it = ready_.find(b);
+        r = std::move(it->second);
+        ready_.erase(it);
+      }
+      ++next_deliver_;
+      skipped_ += r.batch.skipped;
+    }
+    work_cv_.notify_all();
+    if (r.error) std::rethrow_exception(r.error);
+    if (!r.batch.images.defined()) continue;  // every sample of this batch was corrupt
+    if (!opt_.device.is_cpu()) {
+      r.batch.images = r.batch.images.to(opt_.device);
+      r.batch.labels = r.batch.labels.to(opt_.device);
+    }
+    out = std::move(r.batch);
+    return true;
+  }
+}
+
+}  // namespace basin::data

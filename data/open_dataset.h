@@ -1,0 +1,24 @@
+#pragma once
+// open_dataset("fashion-mnist") or open_dataset("/path/to/folder"): the train and
+// test datasets a command line names with one word.
+#include <string>
+
+#include "data/dataset.h"
+
+namespace basin::data {
+
+// spec: "fashion-mnist" (Debian's dataset-fashion-mnist files, or
+// BASIN_FASHION_MNIST_DIR), or a folder holding train/ and test/ (or val/)
+// ImageFolders with the same classes. `channels` applies to image folders
+// (Fashion-MNIST is always 1).
+DatasetPair open_dataset(const std::string& spec, int channels = 3);
+
+// Writes OUT/train/<class>/<index>.png and OUT/test/<class>/<index>.png for the
+// two datasets (PNG through a temporary name and a rename, so an interrupted
+// export never leaves a half-written PNG under its final name; files already
+// present are rewritten). Returns the number of images written.
+std::int64_t export_idx_as_image_folder(const DatasetPair& data, const std::string& out_dir);
+// One split: OUT/<class>/<index>.png.
+std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir);
+
+}  // namespace basin::data

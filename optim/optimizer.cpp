@@ -1,0 +1,78 @@
+#include "optim/optimizer.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace basin::optim {
+
+void ArenaRef::check(const char* who) const {
+  BASIN_CHECK(params.defined() && grads.defined(), who << ": the arena's params or grads are undefined");
+  BASIN_CHECK(params.dtype() == DType::Float32 && grads.dtype() == DType::Float32,
+              who << ": the arena must be float32 (params " << params.str() << ", grads " << grads.str() << ")");
+  BASIN_CHECK(params.is_contiguous() && grads.is_contiguous(), who << ": the arena must be contiguous");
+  BASIN_CHECK(params.numel() == grads.numel() && params.device() == grads.device(),
+              who << ": params " << params.str() << " and grads " << grads.str() << " do not match");
+  kernels::check_ranges(who, no_decay, params.numel());
+}
+
+kernels::ArenaRanges merge_ranges(kernels::ArenaRanges r) {
+  std::sort(r.begin(), r.end());
+  kernels::ArenaRanges out;
+  for (const auto& x : r) {
+    if (x.first >= x.second) continue;
+    if (!out.empty() && x.first <= out.back().second) out.back().second = std::max(out.back().second, x.second);
+    else out.push_back(x);
+  }
+  return out;
+}
+
+BaseOptimizer::BaseOptimizer(ArenaRef arena, const char* who) : arena_(std::move(arena)) { arena_.check(who); }
+
+float BaseOptimizer::step(const Closure& closure) {
+  arena_.clear_grads();
+  float loss = closure(true);
+  update();
+  return loss;
+}
+
+namespace {
+// A rank-1 view of a contiguous tensor (without autograd's reshape).
+Tensor flat_view(const Tensor& t) {
+  BASIN_CHECK(t.is_contiguous(), "optimizer state: expected a contiguous tensor, got " << t.str());
+  return Tensor::make_view(t.storage(), {t.numel()}, {1}, t.offset(), t.dtype());
+}
+}  // namespace
+
+Tensor copy_flat(const Tensor& t) {
+  Tensor out = Tensor::empty({t.numel()}, DType::Float32, t.device());
+  kernels::arena_restore(out, flat_view(t));
+  return out;
+}
+
+void load_flat(Tensor& dst, const Tensor& src, const std::string& key) {
+  BASIN_CHECK(src.dtype() == DType::Float32 && src.numel() == dst.numel(),
+              "load_state: '" << key << "' is " << src.str() << ", expected float32 with " << dst.numel()
+                              << " elements");
+  Tensor s = src.device() == dst.device() ? src : src.to(dst.device());
+  if (!s.is_contiguous()) s = s.contiguous();
+  kernels::arena_restore(dst, flat_view(s));
+}
+
+Tensor int_scalar(std::int64_t v) { return Tensor::from_vector(std::vector<std::int64_t>{v}, {1}); }
+
+const Tensor& find_state(const StateMap& m, const std::string& key) {
+  auto it = m.find(key);
+  BASIN_CHECK(it != m.end(), "load_state: the state has no entry '" << key << "'");
+  return it->second;
+}
+
+std::int64_t read_int(const StateMap& m, const std::string& key) {
+  Tensor t = find_state(m, key);
+  BASIN_CHECK(t.numel() == 1 && (t.dtype() == DType::Int64 || t.dtype() == DType::Float32),
+              "load_state: '" << key << "' must hold one int64, got " << t.str());
+  if (!t.device().is_cpu()) t = t.to(Device::cpu());
+  if (t.dtype() == DType::Float32) return static_cast<std::int64_t>(*t.data<float>());
+  return *t.data<std::int64_t>();
+}
+
+}  // namespace basin::optim

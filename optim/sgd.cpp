@@ -1,0 +1,38 @@
+#include "optim/sgd.h"
+
+namespace basin::optim {
+
+SGD::SGD(ArenaRef arena, SgdOptions opt) : BaseOptimizer(std::move(arena), "SGD"), opt_(opt) {
+  BASIN_CHECK(opt_.lr >= 0 && opt_.momentum >= 0 && opt_.weight_decay >= 0,
+              "SGD: lr, momentum and weight_decay must be >= 0 (lr " << opt_.lr << ", momentum " << opt_.momentum
+                                                                     << ", weight_decay " << opt_.weight_decay << ")");
+  BASIN_CHECK(!opt_.nesterov || (opt_.momentum > 0 && opt_.dampening == 0),
+              "SGD: Nesterov momentum requires a momentum and zero dampening (as in PyTorch)");
+  if (opt_.momentum != 0) buf_ = Tensor::empty({arena_.numel()}, DType::Float32, arena_.device());
+}
+
+void SGD::update() {
+  kernels::SgdArgs a;
+  a.lr = static_cast<float>(opt_.lr);
+  a.momentum = static_cast<float>(opt_.momentum);
+  a.dampening = static_cast<float>(opt_.dampening);
+  a.weight_decay = static_cast<float>(opt_.weight_decay);
+  a.nesterov = opt_.nesterov;
+  a.first_step = steps_ == 0;
+  kernels::arena_sgd(arena_.params, arena_.grads, buf_, a, arena_.no_decay);
+  ++steps_;
+}
+
+void SGD::save_state(StateMap& out, const std::string& prefix) const {
+  out[prefix + "step"] = int_scalar(steps_);
+  if (buf_.defined()) out[prefix + "momentum_buffer"] = copy_flat(buf_);
+}
+
+void SGD::load_state(const StateMap& in, const std::string& prefix) {
+  std::int64_t s = read_int(in, prefix + "step");
+  BASIN_CHECK(s >= 0, "SGD::load_state: negative step " << s);
+  if (buf_.defined() && s > 0) load_flat(buf_, find_state(in, prefix + "momentum_buffer"), prefix + "momentum_buffer");
+  steps_ = s;
+}
+
+}  // namespace basin::optim

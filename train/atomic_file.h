@@ -1,0 +1,19 @@
+#pragma once
+// Durable replacement of a file: write a temporary file in the same folder,
+// fsync it, rename it over the target, fsync the folder. A crash at any point
+// leaves either the old complete file or the new complete file, never a mix.
+#include <functional>
+#include <string>
+
+namespace basin::train {
+
+// `write` appends the content through the given sink (which may be called many
+// times). Errors name `path`.
+using ByteSink = std::function<void(const void* data, std::size_t n)>;
+void write_file_atomic(const std::string& path, const std::function<void(const ByteSink&)>& write);
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Appends one line and fsyncs (metrics.jsonl: each epoch's line survives a crash).
+void append_line_durable(const std::string& path, const std::string& line);
+
+}  // namespace basin::train

@@ -1,0 +1,153 @@
+#include "train/checkpoint.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "autograd/grad_mode.h"
+#include "kernels/fill_copy.h"
+#include "nn/safetensors.h"
+#include "train/atomic_file.h"
+
+namespace basin::train {
+
+namespace {
+
+constexpr const char* kFormat = "basin-checkpoint";
+constexpr const char* kVersion = "1";
+const std::string kModelPrefix = "model.";
+const std::string kOptimPrefix = "optimizer.";
+
+const char* st_dtype(DType t) {
+  switch (t) {
+    case DType::Float32: return "F32";
+    case DType::Int64: return "I64";
+    case DType::Int32: return "I32";
+    case DType::UInt8: return "U8";
+    default: return nullptr;
+  }
+}
+
+Tensor host_contiguous(const Tensor& t) {
+  if (t.device().is_cpu() && t.is_contiguous()) return t;
+  Tensor h = Tensor::empty(t.shape(), t.dtype(), Device::cpu());
+  kernels::copy(t, h);
+  return h;
+}
+
+// CRC-32 of everything the file says, in a fixed order.
+std::string checksum(const nn::NamedTensors& host, const std::map<std::string, std::string>& meta) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  auto feed = [&](const void* p, std::size_t n) {
+    const Bytef* b = static_cast<const Bytef*>(p);
+    while (n > 0) {
+      uInt chunk = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
+      crc = crc32(crc, b, chunk);
+      b += chunk;
+      n -= chunk;
+    }
+  };
+  for (const auto& [name, t] : host) {
+    std::string head = name + '\0' + dtype_name(t.dtype()) + '\0' + shape_str(t.shape()) + '\0';
+    feed(head.data(), head.size());
+    if (t.nbytes()) feed(t.raw_data(), t.nbytes());
+  }
+  for (const auto& [k, v] : meta) {
+    if (k == "checksum") continue;
+    std::string kv = k + '\0' + v + '\0';
+    feed(kv.data(), kv.size());
+  }
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08lx", static_cast<unsigned long>(crc));
+  return buf;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const CheckpointState& s) {
+  NoGradGuard no_grad;
+  nn::NamedTensors host;
+  for (const auto& [n, t] : s.model) host.emplace_back(kModelPrefix + n, host_contiguous(t));
+  for (const auto& [n, t] : s.optimizer) host.emplace_back(kOptimPrefix + n, host_contiguous(t));
+
+  nlohmann::json pos{{"epoch", s.epoch},
+                     {"batch", s.batch},
+                     {"step", s.step},
+                     {"loss_sum", s.partial.loss_sum},
+                     {"correct", s.partial.correct},
+                     {"count", s.partial.count},
+                     {"seconds", s.partial_seconds},
+                     {"skipped", s.partial_skipped}};
+  std::map<std::string, std::string> meta{
+      {"format", kFormat}, {"version", kVersion}, {"position", pos.dump()}, {"config", s.config_json}};
+  meta["checksum"] = checksum(host, meta);
+
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  header["__metadata__"] = meta;
+  std::uint64_t offset = 0;
+  for (const auto& [name, t] : host) {
+    const char* dt = st_dtype(t.dtype());
+    BASIN_CHECK(dt, "save_checkpoint(" << path << "): tensor " << name << " has unsupported dtype "
+                                       << dtype_name(t.dtype()));
+    header[name] = {{"dtype", dt}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
+    offset += t.nbytes();
+  }
+  std::string json = header.dump();
+  while ((json.size() + 8) % 8 != 0) json.push_back(' ');
+  std::uint64_t hlen = json.size();
+  write_file_atomic(path, [&](const ByteSink& sink) {
+    sink(&hlen, 8);
+    sink(json.data(), json.size());
+    for (const auto& [name, t] : host)
+      if (t.nbytes()) sink(t.raw_data(), t.nbytes());
+  });
+}
+
+CheckpointState load_checkpoint(const std::string& path) {
+  nn::SafetensorsFile f;
+  try {
+    f = nn::load_safetensors(path);
+  } catch (const std::exception& e) {
+    BASIN_FAIL("checkpoint " << path << " is unreadable or corrupt: " << e.what());
+  }
+  auto meta_get = [&](const char* key) -> const std::string& {
+    auto it = f.metadata.find(key);
+    BASIN_CHECK(it != f.metadata.end(),
+                "checkpoint " << path << " is not a basin checkpoint (no '" << key << "' in its metadata)");
+    return it->second;
+  };
+  BASIN_CHECK(meta_get("format") == kFormat, "checkpoint " << path << " is not a basin checkpoint (format '"
+                                                           << meta_get("format") << "')");
+  BASIN_CHECK(meta_get("version") == kVersion,
+              "checkpoint " << path << " has version " << meta_get("version") << ", this basin reads " << kVersion);
+  std::string stored = meta_get("checksum");
+  std::string computed = checksum(f.tensors, f.metadata);
+  BASIN_CHECK(stored == computed, "checkpoint " << path << " is corrupt: checksum mismatch (stored " << stored
+                                                << ", contents give " << computed
+                                                << "); it was damaged after being written");
+  CheckpointState s;
+  for (const auto& [name, t] : f.tensors) {
+    if (name.rfind(kModelPrefix, 0) == 0) s.model.emplace_back(name.substr(kModelPrefix.size()), t);
+    else if (name.rfind(kOptimPrefix, 0) == 0) s.optimizer.emplace_back(name.substr(kOptimPrefix.size()), t);
+    else BASIN_FAIL("checkpoint " << path << ": unexpected tensor '" << name << "'");
+  }
+  try {
+    auto pos = nlohmann::json::parse(meta_get("position"));
+    s.epoch = pos.at("epoch").get<int>();
+    s.batch = pos.at("batch").get<std::int64_t>();
+    s.step = pos.at("step").get<std::int64_t>();
+    s.partial.loss_sum = pos.at("loss_sum").get<double>();
+    s.partial.correct = pos.at("correct").get<std::int64_t>();
+    s.partial.count = pos.at("count").get<std::int64_t>();
+    s.partial_seconds = pos.at("seconds").get<double>();
+    s.partial_skipped = pos.at("skipped").get<std::int64_t>();
+  } catch (const std::exception& e) {
+    BASIN_FAIL("checkpoint " << path << ": bad position record: " << e.what());
+  }
+  s.config_json = meta_get("config");
+  return s;
+}
+
+}  // namespace basin::train

@@ -1,0 +1,77 @@
+#pragma once
+// TrainConfig: every setting of a training run, in one flat struct. The command
+// line fills it (tools/cmd_train.cpp), resolve() turns "auto" values into concrete
+// ones, and the run folder keeps it as config.json, from which --resume rebuilds
+// exactly the same run.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace basin::train {
+
+struct TrainConfig {
+  // ---- data ---------------------------------------------------------------------
+  std::string data = "fashion-mnist";   // "fashion-mnist" or a folder with train/ and test/ (or val/)
+  std::int64_t limit_train = 0;         // use only the first N training images (0: all)
+  std::int64_t limit_test = 0;          // use only the first N test images (0: all)
+  std::string augment = "none";         // none | flip-crop
+  int image_size = 0;                   // 0: the dataset's own size (28 for Fashion-MNIST, 224 for folders)
+  int eval_resize = 0;                  // 0: round(image_size * 8 / 7) for folders; none for Fashion-MNIST
+  int workers = 2;                      // data-loader threads
+  bool shuffle = true;
+
+  // ---- model ----------------------------------------------------------------------
+  std::string model = "auto";           // auto | mlp | resnet18 | resnet34 | resnet50
+  std::vector<std::int64_t> hidden = {256, 128};  // MLP widths
+  std::string small_input = "auto";     // ResNet 3x3 stem without max-pool: auto | on | off
+  std::string init;                     // safetensors weights to start from (fine-tuning)
+
+  // ---- optimizer ----------------------------------------------------------------------
+  std::string optimizer = "sgd";        // sgd | adamw | nso | wpsgd | sam | usam | asam | rsam
+  double lr = -1;                       // -1: 0.05 for the SGD family, 1e-3 for adamw
+  double momentum = 0.9;
+  double weight_decay = 5e-4;
+  std::string schedule = "cosine";      // none | step | cosine | ...
+  int step_size = 0;                    // step schedule: epochs between decays (0: epochs / 3)
+  double gamma = 0.1;                   // step schedule: decay factor
+  int warmup_epochs = 0;
+  double sigma = 0.01;                  // NSO / WP-SGD / RSAM noise standard deviation
+  int k = 1;                            // NSO: perturbations per step
+  double rho = 0.05;                    // SAM family radius
+  std::string noise = "gaussian";       // gaussian | laplace | uniform | binomial
+  double label_smoothing = 0.0;
+
+  // ---- schedule of the run --------------------------------------------------------------
+  int epochs = 4;
+  std::int64_t batch_size = 128;
+  std::int64_t max_steps = 0;           // stop (with a checkpoint) after this many steps in total (0: no limit)
+  std::uint64_t seed = 0;
+  std::string device = "auto";          // auto | cpu | cuda | cuda:N
+  std::string on_nonfinite = "stop";    // stop | skip: what a NaN/Inf loss does
+
+  // ---- output ---------------------------------------------------------------------
+  std::string out;                      // run folder ("" : runs/<timestamp>-<model>-<optimizer>)
+  bool json = false;                    // print a one-line JSON summary on stdout at the end
+
+  // Replaces "auto" values with concrete ones (device from the hardware, model
+  // from the device, lr from the optimizer, ...), then validate()s.
+  void resolve();
+  // Throws basin::Error naming the first bad setting.
+  void validate() const;
+};
+
+nlohmann::json to_json(const TrainConfig& c);
+// Missing keys keep their defaults; unknown keys are an error naming them.
+TrainConfig config_from_json(const nlohmann::json& j);
+
+// "256,128" <-> {256, 128}
+std::string join_ints(const std::vector<std::int64_t>& v);
+
+// The names accepted by each choice option (used by --help and validate()).
+const std::vector<std::string>& optimizer_names();
+const std::vector<std::string>& schedule_names();
+const std::vector<std::string>& noise_names();
+
+}  // namespace basin::train

@@ -1,0 +1,27 @@
+#include "train/metrics.h"
+
+#include <cstdio>
+
+namespace basin::train {
+
+nlohmann::json to_json(const EpochMetrics& m) {
+  nlohmann::json j{{"epoch", m.epoch},         {"lr", m.lr},
+                   {"train_loss", m.train_loss}, {"train_acc", m.train_acc},
+                   {"test_loss", m.test_loss},   {"test_acc", m.test_acc},
+                   {"seconds", m.seconds},       {"images_per_s", m.images_per_s}};
+  if (m.skipped_batches) j["skipped_batches"] = m.skipped_batches;
+  return j;
+}
+
+std::string epoch_line(const EpochMetrics& m, int epochs) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "epoch %d/%d  lr %.4g  train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  %.1f s  %.0f img/s",
+                m.epoch, epochs, m.lr, m.train_loss, 100 * m.train_acc, m.test_loss, 100 * m.test_acc, m.seconds,
+                m.images_per_s);
+  std::string s = buf;
+  if (m.skipped_batches) s += "  (" + std::to_string(m.skipped_batches) + " non-finite batches skipped)";
+  return s;
+}
+
+}  // namespace basin::train
