@@ -115,33 +115,46 @@ Image resize_bilinear(const Image& img, int out_h, int out_w) {
   BASIN_CHECK(out_h > 0 && out_w > 0 && img.height > 0 && img.width > 0,
               "resize: " << img.str() << " to " << out_h << "x" << out_w);
   if (out_h == img.height && out_w == img.width) return img;
-  const int C = img.channels;
-  AxisWeights wx = axis_weights(img.width, out_w), wy = axis_weights(img.height, out_h);
-  auto get = [&](int y, int x, int c) -> float {
-    return img.is_u8() ? static_cast<float>(img.u8[at(img, y, x, c)]) : img.f32[at(img, y, x, c)];
-  };
-  // Horizontal pass into a float (H, out_w, C) buffer, then the vertical pass.
-  std::vector<float> tmp(static_cast<size_t>(img.height) * out_w * C);
-  for (int y = 0; y < img.height; ++y)
-    for (int x = 0; x < out_w; ++x)
-      for (int c = 0; c < C; ++c) {
-        float s = 0;
-        const float* w = &wx.w[static_cast<size_t>(x) * wx.max_taps];
-        for (int k = 0; k < wx.count[x]; ++k) s += w[k] * get(y, wx.first[x] + k, c);
-        tmp[(static_cast<size_t>(y) * out_w + x) * C + c] = s;
-      }
+  const int C = img.channels, H = img.height, W = img.width;
+  AxisWeights wx = axis_weights(W, out_w), wy = axis_weights(H, out_h);
+  // Work plane by plane in float: source plane (H, W) -> horizontal pass (H, out_w)
+  // -> vertical pass (out_h, out_w). Plain pointers keep the inner loops tight.
+  std::vector<float> plane(static_cast<size_t>(H) * W), tmp(static_cast<size_t>(H) * out_w),
+      res(static_cast<size_t>(out_h) * out_w);
   Image out = blank_like(img, out_h, out_w);
-  for (int y = 0; y < out_h; ++y)
-    for (int x = 0; x < out_w; ++x)
-      for (int c = 0; c < C; ++c) {
-        float s = 0;
-        const float* w = &wy.w[static_cast<size_t>(y) * wy.max_taps];
-        for (int k = 0; k < wy.count[y]; ++k) s += w[k] * tmp[(static_cast<size_t>(wy.first[y] + k) * out_w + x) * C + c];
-        if (img.is_u8())
-          out.u8[at(out, y, x, c)] = static_cast<std::uint8_t>(std::clamp(std::lround(s), 0L, 255L));
-        else
-          out.f32[at(out, y, x, c)] = s;
+  for (int c = 0; c < C; ++c) {
+    if (img.is_u8()) {
+      for (size_t p = 0; p < plane.size(); ++p) plane[p] = img.u8[p * C + c];
+    } else {
+      std::copy(img.f32.begin() + c * plane.size(), img.f32.begin() + (c + 1) * plane.size(), plane.begin());
+    }
+    for (int y = 0; y < H; ++y) {
+      const float* src = &plane[static_cast<size_t>(y) * W];
+      float* dst = &tmp[static_cast<size_t>(y) * out_w];
+      for (int x = 0; x < out_w; ++x) {
+        const float* w = &wx.w[static_cast<size_t>(x) * wx.max_taps];
+        const float* s0 = src + wx.first[x];
+        float acc = 0;
+        for (int k = 0; k < wx.count[x]; ++k) acc += w[k] * s0[k];
+        dst[x] = acc;
       }
+    }
+    for (int y = 0; y < out_h; ++y) {
+      float* dst = &res[static_cast<size_t>(y) * out_w];
+      std::fill(dst, dst + out_w, 0.0f);
+      const float* w = &wy.w[static_cast<size_t>(y) * wy.max_taps];
+      for (int k = 0; k < wy.count[y]; ++k) {
+        const float* src = &tmp[static_cast<size_t>(wy.first[y] + k) * out_w];
+        for (int x = 0; x < out_w; ++x) dst[x] += w[k] * src[x];
+      }
+    }
+    if (img.is_u8()) {
+      for (size_t p = 0; p < res.size(); ++p)
+        out.u8[p * C + c] = static_cast<std::uint8_t>(std::clamp(std::lround(res[p]), 0L, 255L));
+    } else {
+      std::copy(res.begin(), res.end(), out.f32.begin() + c * res.size());
+    }
+  }
   return out;
 }
 
@@ -152,21 +165,22 @@ CropBox random_resized_crop_box(int height, int width, std::array<double, 2> sca
   for (int attempt = 0; attempt < 10; ++attempt) {
     const double target_area = area * rng.uniform(scale[0], scale[1]);
     const double aspect = std::exp(rng.uniform(log_r0, log_r1));
-    const int w = static_cast<int>(std::lround(std::sqrt(target_area * aspect)));
-    const int h = static_cast<int>(std::lround(std::sqrt(target_area / aspect)));
+    const int w = static_cast<int>(std::nearbyint(std::sqrt(target_area * aspect)));
+    const int h = static_cast<int>(std::nearbyint(std::sqrt(target_area / aspect)));
     if (0 < w && w <= width && 0 < h && h <= height) {
       const int top = static_cast<int>(rng.randint(0, height - h + 1));
       const int left = static_cast<int>(rng.randint(0, width - w + 1));
       return {top, left, h, w};
     }
   }
+  // Python's round() rounds halves to even: nearbyint does too.
   // Fallback: the whole image, trimmed to the nearest allowed aspect ratio, centred.
   const double in_ratio = static_cast<double>(width) / height;
   int w = width, h = height;
   if (in_ratio < std::min(ratio[0], ratio[1])) {
-    h = static_cast<int>(std::lround(w / std::min(ratio[0], ratio[1])));
+    h = static_cast<int>(std::nearbyint(w / std::min(ratio[0], ratio[1])));
   } else if (in_ratio > std::max(ratio[0], ratio[1])) {
-    w = static_cast<int>(std::lround(h * std::max(ratio[0], ratio[1])));
+    w = static_cast<int>(std::nearbyint(h * std::max(ratio[0], ratio[1])));
   }
   return {(height - h) / 2, (width - w) / 2, h, w};
 }
@@ -206,9 +220,10 @@ class CenterCrop : public Transform {
   explicit CenterCrop(int size) : size_(size) { BASIN_CHECK(size > 0, "CenterCrop: size " << size); }
   void apply(Image& img, SampleRng&) const override {
     if (img.height == size_ && img.width == size_) return;
-    // torchvision: int(round((h - size) / 2)); negative offsets pad with zeros.
-    const int top = static_cast<int>(std::round((img.height - size_) / 2.0));
-    const int left = static_cast<int>(std::round((img.width - size_) / 2.0));
+    // torchvision: int(round((h - size) / 2)), Python's round-half-even (nearbyint);
+    // negative offsets pad with zeros.
+    const int top = static_cast<int>(std::nearbyint((img.height - size_) / 2.0));
+    const int left = static_cast<int>(std::nearbyint((img.width - size_) / 2.0));
     img = crop(img, top, left, size_, size_);
   }
   std::string name() const override { return "CenterCrop(" + std::to_string(size_) + ")"; }
