@@ -12,9 +12,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string& path = basin::fuzz::write_input("idx", data, size);
   try {
     basin::data::IdxArray a = basin::data::read_idx(path);
-    std::int64_t n = 1;
-    for (std::int64_t d : a.dims) n *= d;
-    if (static_cast<std::size_t>(n) != a.data.size()) std::abort();  // read_idx's contract
+    // read_idx's contract: data holds product(dims) bytes. A zero dim may sit
+    // next to huge ones, so multiply in 128 bits and stop once past any real size.
+    unsigned __int128 n = 1;
+    for (std::int64_t d : a.dims) {
+      if (d < 0) std::abort();
+      if (n != 0 && n < (static_cast<unsigned __int128>(1) << 64)) n *= static_cast<std::uint64_t>(d);
+      else if (d == 0) n = 0;
+    }
+    if (n != a.data.size()) std::abort();
   } catch (const basin::Error&) {
   }
   return 0;
