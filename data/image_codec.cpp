@@ -113,10 +113,15 @@ std::string check_pnm_header(const std::uint8_t* b, std::size_t n) {
       while (pos < n && b[pos] != '\n' && b[pos] != '\r') ++pos;
     }
     int digits = 0;
+    long value = 0;
     while (pos < n && b[pos] >= '0' && b[pos] <= '9') {
-      ++pos;
+      value = value * 10 + (b[pos++] - '0');
       if (++digits > 9) return "PGM/PPM header number with more than 9 digits";
     }
+    // 16-bit samples: stb 2.27 converts their channel count with its 8-bit
+    // routine and then reads twice the buffer it allocated (heap overflow).
+    if (field == 2 && value > 255)
+      return "16-bit PGM/PPM (maxval " + std::to_string(value) + ") is not supported; convert it to 8 bits";
   }
   return "";
 }
@@ -127,7 +132,11 @@ Image decode_image(const std::uint8_t* data, std::size_t size, int channels, con
   if (size == 0) throw CorruptSampleError("image " + name + ": empty file");
   if (size > 0x7FFFFFFF) throw CorruptSampleError("image " + name + ": file larger than 2 GiB");
   std::string problem;
-  if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) problem = check_jpeg_structure(data, size);
+  // stb_image takes any run of 0xFF fill bytes before SOI for a JPEG (and tries
+  // JPEG first): validate from the last fill byte, as stb will parse it.
+  std::size_t fill = 0;
+  while (fill < size && data[fill] == 0xFF) ++fill;
+  if (fill >= 1 && fill < size && data[fill] == 0xD8) problem = check_jpeg_structure(data + fill - 1, size - fill + 1);
   else if (size >= 4 && data[0] == 0x89 && data[1] == 'P') problem = check_png_structure(data, size);
   else if (size >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6')) problem = check_pnm_header(data, size);
   if (!problem.empty()) throw CorruptSampleError("image " + name + ": corrupt, " + problem);

@@ -20,8 +20,8 @@ std::string check_jpeg_structure(const std::uint8_t* data, std::size_t size);
 // Empty when every PNG chunk length fits in the file, else what is wrong.
 std::string check_png_structure(const std::uint8_t* data, std::size_t size);
 
-// Empty when a binary PGM/PPM header's numbers are short enough for stb_image's
-// int parser, else what is wrong.
+// Empty when a binary PGM/PPM header is safe for stb_image 2.27 (numbers short
+// enough for its int parser, 8-bit samples only), else what is wrong.
 std::string check_pnm_header(const std::uint8_t* data, std::size_t size);
 
 // Decodes an encoded image into 8-bit HWC with `channels` channels (1 or 3; gray,

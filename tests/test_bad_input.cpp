@@ -229,10 +229,12 @@ TEST(BadInputImage, HostileHeadersAreRejectedBeforeStbImage) {
   // The committed regression inputs (also replayed by scripts/fuzz.sh): DHT
   // segments with 257 and 300 codes (stb_image 2.27 writes past its 257-entry
   // table on those), a bad class/id, a segment shorter than its counts, a
-  // segment or chunk past the end, and a PGM whose width overflows stb's int
-  // parser (found by fuzz_image).
+  // segment or chunk past the end, a PGM whose width overflows stb's int parser
+  // and a 16-bit PGM that stb reads past its buffer, and a 257-code DHT in a
+  // JPEG whose SOI follows 0xFF fill bytes (the last three found by fuzz_image).
   for (const char* f : {"jpeg_dht_300_codes.jpg", "jpeg_dht_257_codes.jpg", "jpeg_dht_bad_class.jpg",
-                        "jpeg_dht_short_segment.jpg", "jpeg_segment_past_end.jpg", "png_chunk_past_end.png", "pnm_width_int_overflow.pgm"}) {
+                        "jpeg_dht_short_segment.jpg", "jpeg_segment_past_end.jpg", "png_chunk_past_end.png", "pnm_width_int_overflow.pgm",
+                        "pgm_16bit_to_rgb_overread.pgm", "jpeg_fill_bytes_before_soi_dht_overflow.jpg"}) {
     const auto b = read_bytes(source_file(std::string("fuzz/regressions/image/") + f));
     ASSERT_FALSE(b.empty()) << f;
     expect_error<basin::data::CorruptSampleError>([&] { basin::data::decode_image(b.data(), b.size(), 3, f); },
