@@ -8,7 +8,8 @@
 # new crashes land in fuzz/artifacts/. Keep a fixed crash's input under
 # fuzz/regressions/<target>/ so it is replayed forever after.
 # Environment: SAN_BUILD_DIR (build-san), FUZZ_RUNS (20000), FUZZ_SECONDS, FUZZ_TARGETS
-# (default: every fuzz_* target), FUZZ_MAX_LEN (65536), JOBS.
+# (default: every fuzz_* target), FUZZ_MAX_LEN (65536), FUZZ_JOBS (targets at once:
+# all cores), JOBS (build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
@@ -24,19 +25,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p fuzz/artifacts
 
-for t in $targets; do
-  name=${t#fuzz_}
-  bin="$SAN_BUILD_DIR/fuzz/$t"
-  seeds=()
+# One target: replay, then the deterministic (or timed) run. Output to $work/$t.out.
+fuzz_one() {
+  local t=$1 name=${1#fuzz_} bin="$SAN_BUILD_DIR/fuzz/$1" t0 d
+  local seeds=() inputs=() mode=()
   for d in "fuzz/corpus/$name" "fuzz/regressions/$name"; do
-    [ -d "$d" ] && [ -n "$(ls -A "$d")" ] && seeds+=("$d")
+    if [ -d "$d" ] && [ -n "$(ls -A "$d")" ]; then seeds+=("$d"); fi
   done
   t0=$(date +%s)
   if [ ${#seeds[@]} -gt 0 ]; then
     mapfile -t inputs < <(find "${seeds[@]}" -type f | sort)
     echo "== fuzz: $t: replaying ${#inputs[@]} committed inputs"
     "$bin" "${inputs[@]}" > "$work/$t.replay.log" 2>&1 \
-      || { tail -50 "$work/$t.replay.log"; echo "fuzz: $t fails on a committed input"; exit 1; }
+      || { tail -50 "$work/$t.replay.log"; echo "fuzz: $t FAILS on a committed input"; return 1; }
   fi
   # New inputs go to a scratch dir listed first, so the committed corpus is never modified.
   mkdir -p "$work/$t.new"
@@ -48,7 +49,28 @@ for t in $targets; do
   echo "== fuzz: $t: ${mode[*]}"
   "$bin" "${mode[@]}" -max_len="$FUZZ_MAX_LEN" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="fuzz/artifacts/$t-" "$work/$t.new" "${seeds[@]}" > "$work/$t.log" 2>&1 \
-    || { tail -80 "$work/$t.log"; echo "fuzz: $t crashed; reproducer in fuzz/artifacts/"; exit 1; }
-  grep -E "stat::number_of_executed_units|stat::new_units_added" "$work/$t.log" | tr '\n' ' '
-  echo "($(( $(date +%s) - t0 )) s)"
+    || { tail -80 "$work/$t.log"; echo "fuzz: $t CRASHED; reproducer in fuzz/artifacts/"; return 1; }
+  echo "== fuzz: $t: ok, $(grep -hE "stat::(number_of_executed_units|new_units_added)" "$work/$t.log" | tr -s ' ' | tr '\n' ' ')($(( $(date +%s) - t0 )) s)"
+}
+
+# The targets run FUZZ_JOBS at a time (each is single-threaded and deterministic
+# on its own, so running them side by side changes no verdict).
+FUZZ_JOBS=${FUZZ_JOBS:-$(nproc)}
+pids=()
+names=()
+failed=0
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$FUZZ_JOBS" ]; do wait -n || true; done
+  fuzz_one "$t" > "$work/$t.out" 2>&1 &
+  pids+=($!)
+  names+=("$t")
 done
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then failed=1; fi
+  cat "$work/${names[$i]}.out"
+done
+if [ "$failed" != 0 ]; then
+  echo "fuzz: FAILED"
+  exit 1
+fi
+echo "fuzz: all targets green"
