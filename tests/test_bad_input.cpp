@@ -119,6 +119,20 @@ TEST(BadInputWeights, UnsupportedDtypeNamesTheTensorAndDtype) {
   }
 }
 
+TEST(BadInputWeights, WrongDtypeForAParameterIsAnErrorNotAConversion) {
+  TempDir dir;
+  auto mlp = basin::nn::make_model("mlp", mlp_options({16}));
+  basin::nn::NamedTensors state = mlp->state_dict();
+  const float before = state[0].second.contiguous().data<float>()[0];
+  basin::nn::NamedTensors as_int;
+  for (const auto& [name, t] : state)
+    as_int.emplace_back(name, name == "layers.0.weight" ? basin::Tensor::zeros(t.shape(), basin::DType::Int32) : t);
+  basin::nn::save_safetensors(dir / "w.safetensors", as_int);
+  expect_error([&] { basin::nn::load_weights(*mlp, dir / "w.safetensors"); },
+               {"w.safetensors", "layers.0.weight", "int32", "float32"});
+  EXPECT_EQ(mlp->state_dict()[0].second.contiguous().data<float>()[0], before);
+}
+
 TEST(BadInputWeights, DataOffsetsThatDisagreeWithShapeAndDtype) {
   TempDir dir;
   // 2x3 float32 needs 24 bytes; the offsets give 20.
