@@ -1,9 +1,21 @@
 #include "kernels/dispatch.h"
 
+#ifdef BASIN_WITH_CUDA
+#include "kernels/cuda/context.h"
+#endif
+
 namespace basin::kernels {
 
 void no_cuda_backend(const char* op) {
   BASIN_FAIL(op << ": tensor is on a CUDA device but this build of basin has no CUDA backend");
+}
+
+void synchronize(Device device) {
+#ifdef BASIN_WITH_CUDA
+  if (device.is_cuda()) cuda::synchronize();
+#else
+  if (device.is_cuda()) no_cuda_backend("synchronize");
+#endif
 }
 
 void check_same_device(const char* op, std::initializer_list<const Tensor*> ts) {

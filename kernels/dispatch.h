@@ -30,6 +30,10 @@ namespace basin::kernels {
 
 [[noreturn]] void no_cuda_backend(const char* op);
 
+// Waits until all work queued on `device` has finished (no-op on the CPU).
+// Benchmarks and timers call this; kernels themselves never sync.
+void synchronize(Device device);
+
 // Throws "<op>: tensors on different devices: cpu vs cuda:0" when they differ.
 void check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
 

@@ -1,5 +1,7 @@
 #include "nn/safetensors.h"
 
+#include "io/atomic_file.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -88,25 +90,12 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   while ((json.size() + 8) % 8 != 0) json.push_back(' ');
   std::uint64_t hlen = json.size();
 
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    BASIN_CHECK(f, "save_safetensors: cannot create " << tmp << ": " << std::strerror(errno));
-    f.write(reinterpret_cast<const char*>(&hlen), 8);
-    f.write(json.data(), static_cast<std::streamsize>(json.size()));
+  io::write_file_atomic(path, [&](const io::ByteSink& sink) {
+    sink(&hlen, 8);
+    sink(json.data(), json.size());
     for (const Tensor& h : host)
-      if (h.nbytes() > 0) f.write(static_cast<const char*>(h.raw_data()), static_cast<std::streamsize>(h.nbytes()));
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      BASIN_FAIL("save_safetensors: writing " << tmp << " failed (disk full?)");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    std::remove(tmp.c_str());
-    BASIN_FAIL("save_safetensors: cannot rename " << tmp << " to " << path << ": " << std::strerror(err));
-  }
+      if (h.nbytes() > 0) sink(h.raw_data(), h.nbytes());
+  });
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

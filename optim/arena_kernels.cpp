@@ -6,6 +6,9 @@
 // Box-Muller / polynomial log / sincos of optim/noise.h are branch-free, so four
 // to eight lanes go through each instruction. The scalar noise::unit_at stays the
 // reference the tests compare this loop against, bit for bit.
+// Built with -fno-math-errno (CMakeLists.txt): sqrtf then needs no errno path,
+// which is what lets the Box-Muller lane loop vectorize; the values are the same
+// correctly rounded square roots.
 #include "optim/arena_kernels.h"
 
 #include <algorithm>

@@ -65,6 +65,14 @@ BASIN_HD float bits_to_float(std::uint32_t u) { float f; std::memcpy(&f, &u, 4);
 BASIN_HD std::uint32_t float_to_bits(float f) { std::uint32_t u; std::memcpy(&u, &f, 4); return u; }
 #endif
 BASIN_HD float fmadd(float a, float b, float c) { return fadd(fmul(a, b), c); }
+// cond ? a : b without a branch (random conditions would mispredict half the
+// time on the CPU, and blends let the lane loops vectorize).
+BASIN_HD float select_bits(bool cond, float a, float b) {
+  std::uint32_t m = 0u - static_cast<std::uint32_t>(cond);
+  return bits_to_float((float_to_bits(a) & m) | (float_to_bits(b) & ~m));
+}
+// x with its sign bit flipped when the top bit of w is set (exactly -x).
+BASIN_HD float sign_from(std::uint32_t w, float x) { return bits_to_float(float_to_bits(x) ^ (w & 0x80000000u)); }
 
 // ln(x) for normal x > 0 (Cephes logf): x = m * 2^e with m in [sqrt(1/2), sqrt(2)),
 // ln x = e ln 2 + ln(1 + (m - 1)) by a degree-9 polynomial. Branch-free so loops
@@ -74,8 +82,8 @@ BASIN_HD float fast_log(float x) {
   int e = static_cast<int>((bits >> 23) & 0xFF) - 126;         // x = m * 2^e, m in [0.5, 1)
   float m = bits_to_float((bits & 0x007FFFFFu) | 0x3F000000u);
   bool small = m < 0.707106781186547524f;
-  e -= small ? 1 : 0;
-  float t = fadd(small ? fadd(m, m) : m, -1.0f);
+  e -= static_cast<int>(small);
+  float t = fadd(select_bits(small, fadd(m, m), m), -1.0f);
   float z = fmul(t, t);
   float p = 7.0376836292e-2f;
   p = fmadd(p, t, -1.1514610310e-1f);
@@ -104,15 +112,18 @@ BASIN_HD void turn_sincos(std::uint32_t w, float* s_out, float* c_out) {
   float s = fadd(x, fmul(fmul(ps, z), x));
   float pc = fmadd(fmadd(2.443315711809948e-5f, z, -1.388731625493765e-3f), z, 4.166664568298827e-2f);
   float c = fadd(fadd(1.0f, fmul(-0.5f, z)), fmul(fmul(pc, z), z));
-  // rotate by q quarter turns: (sin, cos) of (x + q pi/2)
-  *s_out = (q == 0) ? s : (q == 1) ? c : (q == 2) ? -s : -c;
-  *c_out = (q == 0) ? c : (q == 1) ? -s : (q == 2) ? -c : s;
+  // rotate by q quarter turns: (sin, cos) of (x + q pi/2) is
+  // q=0: (s, c), q=1: (c, -s), q=2: (-s, -c), q=3: (-c, s): swap on odd q, then signs
+  bool odd = (q & 1u) != 0;
+  float so = select_bits(odd, c, s), co = select_bits(odd, s, c);
+  *s_out = sign_from((q >> 1) << 31, so);
+  *c_out = sign_from(((q ^ (q >> 1)) & 1u) << 31, co);
 }
 
 // Uniform in (0, 1] from the top 24 bits: (k + 1) / 2^24, exact in float and
 // never 0, so its log is finite.
 BASIN_HD float unit_open0(std::uint32_t w) {
-  return fmul(static_cast<float>((w >> 8) + 1u), 5.9604644775390625e-8f);
+  return fmul(static_cast<float>(static_cast<std::int32_t>((w >> 8) + 1u)), 5.9604644775390625e-8f);
 }
 
 // Two N(0,1) values (Box-Muller) from two words.
@@ -128,9 +139,9 @@ BASIN_HD void box_muller(std::uint32_t w0, std::uint32_t w1, float* z0, float* z
 BASIN_HD float unit_single(Dist d, std::uint32_t w) {
   if (d == Dist::Laplace) {
     // sign from the top bit, |x| = Exp(1) / sqrt 2 from 23 of the low bits
-    float u = fmul(static_cast<float>(((w & 0x7FFFFFFFu) >> 8) + 1u), 1.1920928955078125e-7f);
+    float u = fmul(static_cast<float>(static_cast<std::int32_t>(((w & 0x7FFFFFFFu) >> 8) + 1u)), 1.1920928955078125e-7f);
     float mag = fmul(-0.70710678118654752f, fast_log(u));
-    return (w >> 31) ? -mag : mag;
+    return sign_from(w, mag);
   }
   if (d == Dist::Uniform) {
     // (2k + 1 - 2^23) / 2^23 for k in [0, 2^23): odd integers over 2^23, a set
@@ -139,7 +150,7 @@ BASIN_HD float unit_single(Dist d, std::uint32_t w) {
     return fmul(fmul(static_cast<float>(v), 1.1920928955078125e-7f), 1.7320508075688772f);
   }
   // Binomial
-  return (w >> 31) ? -1.0f : 1.0f;
+  return sign_from(w, 1.0f);
 }
 
 // The four std-1 values of block `blk` of stream `stream`.

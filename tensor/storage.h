@@ -12,8 +12,8 @@ namespace basin {
 
 class Storage {
  public:
-  // Allocates `nbytes` on `device` through that device's allocator (CPU: aligned,
-  // pooled; CUDA: the caching allocator).
+  // Allocates `nbytes` on `device` through that device's allocator (CPU: 64-byte
+  // aligned blocks from the C library; CUDA: the caching allocator).
   static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device);
   // Wraps memory owned elsewhere; `deleter` (may be empty) runs when the storage dies.
   static std::shared_ptr<Storage> wrap(void* data, std::size_t nbytes, Device device,

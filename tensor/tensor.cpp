@@ -80,6 +80,7 @@ std::int64_t Tensor::size(int axis) const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element is out of place (contiguous_strides gives [1, 1] for [2, 0])
   std::int64_t expected = 1;
   for (int i = dim() - 1; i >= 0; --i) {
     if (shape()[i] == 1) continue;

@@ -10,7 +10,6 @@
 #include "autograd/grad_mode.h"
 #include "kernels/fill_copy.h"
 #include "nn/safetensors.h"
-#include "train/atomic_file.h"
 
 namespace basin::train {
 
@@ -20,16 +19,6 @@ constexpr const char* kFormat = "basin-checkpoint";
 constexpr const char* kVersion = "1";
 const std::string kModelPrefix = "model.";
 const std::string kOptimPrefix = "optimizer.";
-
-const char* st_dtype(DType t) {
-  switch (t) {
-    case DType::Float32: return "F32";
-    case DType::Int64: return "I64";
-    case DType::Int32: return "I32";
-    case DType::UInt8: return "U8";
-    default: return nullptr;
-  }
-}
 
 Tensor host_contiguous(const Tensor& t) {
   if (t.device().is_cpu() && t.is_contiguous()) return t;
@@ -85,25 +74,9 @@ void save_checkpoint(const std::string& path, const CheckpointState& s) {
       {"format", kFormat}, {"version", kVersion}, {"position", pos.dump()}, {"config", s.config_json}};
   meta["checksum"] = checksum(host, meta);
 
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  header["__metadata__"] = meta;
-  std::uint64_t offset = 0;
-  for (const auto& [name, t] : host) {
-    const char* dt = st_dtype(t.dtype());
-    BASIN_CHECK(dt, "save_checkpoint(" << path << "): tensor " << name << " has unsupported dtype "
-                                       << dtype_name(t.dtype()));
-    header[name] = {{"dtype", dt}, {"shape", t.shape()}, {"data_offsets", {offset, offset + t.nbytes()}}};
-    offset += t.nbytes();
-  }
-  std::string json = header.dump();
-  while ((json.size() + 8) % 8 != 0) json.push_back(' ');
-  std::uint64_t hlen = json.size();
-  write_file_atomic(path, [&](const ByteSink& sink) {
-    sink(&hlen, 8);
-    sink(json.data(), json.size());
-    for (const auto& [name, t] : host)
-      if (t.nbytes()) sink(t.raw_data(), t.nbytes());
-  });
+  // The checksum covers names, dtypes, shapes, bytes and metadata; the file itself
+  // is an ordinary safetensors file written durably (temp, fsync, rename).
+  nn::save_safetensors(path, host, meta);
 }
 
 CheckpointState load_checkpoint(const std::string& path) {

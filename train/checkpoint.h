@@ -10,7 +10,7 @@
 // The data order and augmentation are functions of (seed, epoch, batch), and the
 // perturbation noise of (seed, step), so the position is the RNG state.
 //
-// Written through write_file_atomic (temp file, fsync, rename): a crash while
+// Written with nn::save_safetensors (temp file, fsync, rename): a crash while
 // saving leaves the previous checkpoint intact. Loading verifies the checksum, so
 // a damaged file is a clear error naming it, never a silently different run.
 #include <cstdint>

@@ -86,6 +86,11 @@ void TrainConfig::validate() const {
   BASIN_CHECK(limit_train >= 0 && limit_test >= 0 && max_steps >= 0,
               "train: --limit-train, --limit-test and --max-steps must be >= 0");
   BASIN_CHECK(warmup_epochs >= 0 && step_size >= 0 && gamma > 0, "train: bad schedule settings");
+  static const std::vector<std::string> activations{"relu", "tanh"};
+  CHECK_CHOICE(activation, activations);
+  BASIN_CHECK(hessian_every >= 0 && hessian_subset >= 1 && hessian_samples >= 1 && hessian_power_iters >= 0,
+              "train: --hessian-every must be >= 0, --hessian-subset and --hessian-samples >= 1, "
+              "--hessian-power-iters >= 0");
   if (model == "mlp")
     for (auto h : hidden) BASIN_CHECK(h >= 1, "train: --hidden widths must be positive, got " << join_ints(hidden));
 }
@@ -95,14 +100,16 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"data", c.data},           {"limit_train", c.limit_train}, {"limit_test", c.limit_test},
       {"augment", c.augment},     {"image_size", c.image_size},   {"eval_resize", c.eval_resize},
       {"workers", c.workers},     {"shuffle", c.shuffle},         {"model", c.model},
-      {"hidden", c.hidden},       {"small_input", c.small_input}, {"init", c.init},
+      {"hidden", c.hidden},       {"activation", c.activation}, {"small_input", c.small_input}, {"init", c.init},
       {"optimizer", c.optimizer}, {"lr", c.lr},                   {"momentum", c.momentum},
       {"weight_decay", c.weight_decay}, {"schedule", c.schedule}, {"step_size", c.step_size},
       {"gamma", c.gamma},         {"warmup_epochs", c.warmup_epochs}, {"sigma", c.sigma},
       {"k", c.k},                 {"rho", c.rho},                 {"noise", c.noise},
       {"label_smoothing", c.label_smoothing}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
       {"max_steps", c.max_steps}, {"seed", c.seed},               {"device", c.device},
-      {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json}};
+      {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
+      {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
+      {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters}};
 }
 
 TrainConfig config_from_json(const nlohmann::json& j) {
@@ -124,6 +131,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("data", c.data); get("limit_train", c.limit_train); get("limit_test", c.limit_test);
   get("augment", c.augment); get("image_size", c.image_size); get("eval_resize", c.eval_resize);
   get("workers", c.workers); get("shuffle", c.shuffle); get("model", c.model); get("hidden", c.hidden);
+  get("activation", c.activation);
   get("small_input", c.small_input); get("init", c.init); get("optimizer", c.optimizer); get("lr", c.lr);
   get("momentum", c.momentum); get("weight_decay", c.weight_decay); get("schedule", c.schedule);
   get("step_size", c.step_size); get("gamma", c.gamma); get("warmup_epochs", c.warmup_epochs);
@@ -131,6 +139,8 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("label_smoothing", c.label_smoothing); get("epochs", c.epochs); get("batch_size", c.batch_size);
   get("max_steps", c.max_steps); get("seed", c.seed); get("device", c.device);
   get("on_nonfinite", c.on_nonfinite); get("out", c.out); get("json", c.json);
+  get("hessian_every", c.hessian_every); get("hessian_subset", c.hessian_subset);
+  get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);
   return c;
 }
 

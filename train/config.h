@@ -25,6 +25,7 @@ struct TrainConfig {
   // ---- model ----------------------------------------------------------------------
   std::string model = "auto";           // auto | mlp | resnet18 | resnet34 | resnet50
   std::vector<std::int64_t> hidden = {256, 128};  // MLP widths
+  std::string activation = "relu";      // MLP activation: relu | tanh
   std::string small_input = "auto";     // ResNet 3x3 stem without max-pool: auto | on | off
   std::string init;                     // safetensors weights to start from (fine-tuning)
 
@@ -50,6 +51,12 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   std::string device = "auto";          // auto | cpu | cuda | cuda:N
   std::string on_nonfinite = "stop";    // stop | skip: what a NaN/Inf loss does
+
+  // ---- curvature logging (curvature/report.h) -----------------------------------------
+  int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)
+  std::int64_t hessian_subset = 1000;   // on the first N training images, no augmentation
+  int hessian_samples = 20;             // Hutchinson samples (the trace's stderr is logged too)
+  int hessian_power_iters = 20;         // power iteration cap (0: no eigenvalue)
 
   // ---- output ---------------------------------------------------------------------
   std::string out;                      // run folder ("" : runs/<timestamp>-<model>-<optimizer>)

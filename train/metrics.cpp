@@ -10,6 +10,13 @@ nlohmann::json to_json(const EpochMetrics& m) {
                    {"test_loss", m.test_loss},   {"test_acc", m.test_acc},
                    {"seconds", m.seconds},       {"images_per_s", m.images_per_s}};
   if (m.skipped_batches) j["skipped_batches"] = m.skipped_batches;
+  if (m.has_hessian) {
+    j["hessian_trace"] = m.hessian_trace;
+    j["hessian_trace_stderr"] = m.hessian_trace_stderr;
+    j["top_eigenvalue"] = m.top_eigenvalue;
+    j["hessian_loss"] = m.hessian_loss;
+    j["hessian_seconds"] = m.hessian_seconds;
+  }
   return j;
 }
 
@@ -20,6 +27,12 @@ std::string epoch_line(const EpochMetrics& m, int epochs) {
                 m.epoch, epochs, m.lr, m.train_loss, 100 * m.train_acc, m.test_loss, 100 * m.test_acc, m.seconds,
                 m.images_per_s);
   std::string s = buf;
+  if (m.has_hessian) {
+    char h[128];
+    std::snprintf(h, sizeof h, "  tr(H) %.4g +- %.2g  lambda_max %.4g", m.hessian_trace, m.hessian_trace_stderr,
+                  m.top_eigenvalue);
+    s += h;
+  }
   if (m.skipped_batches) s += "  (" + std::to_string(m.skipped_batches) + " non-finite batches skipped)";
   return s;
 }

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "tensor/error.h"
-#include "train/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace basin::train {
 
@@ -48,7 +48,7 @@ std::string default_run_dir(const TrainConfig& c) {
 }
 
 void write_config(const RunDir& dir, const TrainConfig& c) {
-  write_file_atomic(dir.config(), to_json(c).dump(2) + "\n");
+  io::write_file_atomic(dir.config(), to_json(c).dump(2) + "\n");
 }
 
 TrainConfig read_config(const RunDir& dir) {
@@ -83,7 +83,7 @@ void truncate_metrics(const RunDir& dir, int last_epoch) {
     kept += line + "\n";
   }
   f.close();
-  write_file_atomic(dir.metrics(), kept);
+  io::write_file_atomic(dir.metrics(), kept);
 }
 
 }  // namespace basin::train

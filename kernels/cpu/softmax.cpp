@@ -16,14 +16,24 @@ void for_rows(std::int64_t n, std::int64_t c, Fn fn) {
       std::max<std::int64_t>(1, kParallelGrain / std::max<std::int64_t>(1, c)));
 }
 
-// Writes log_softmax(row) into out and returns nothing; shared by softmax and CE.
+// One row of log-softmax / softmax, shifted by the row maximum.
 void log_softmax_row(const float* x, float* out, std::int64_t c) {
   float mx = -INFINITY;
   for (std::int64_t j = 0; j < c; ++j) mx = x[j] > mx ? x[j] : mx;
   double s = 0.0;
   for (std::int64_t j = 0; j < c; ++j) s += std::exp(static_cast<double>(x[j] - mx));
-  float lse = mx + static_cast<float>(std::log(s));
-  for (std::int64_t j = 0; j < c; ++j) out[j] = x[j] - lse;
+  // (x - max) - log(s), not x - (max + log(s)): the latter loses the small
+  // log(s) against a large max in float.
+  const float log_s = static_cast<float>(std::log(s));
+  for (std::int64_t j = 0; j < c; ++j) out[j] = (x[j] - mx) - log_s;
+}
+
+void softmax_row(const float* x, float* out, std::int64_t c) {
+  float mx = -INFINITY;
+  for (std::int64_t j = 0; j < c; ++j) mx = x[j] > mx ? x[j] : mx;
+  double s = 0.0;
+  for (std::int64_t j = 0; j < c; ++j) s += std::exp(static_cast<double>(x[j] - mx));
+  for (std::int64_t j = 0; j < c; ++j) out[j] = static_cast<float>(std::exp(static_cast<double>(x[j] - mx)) / s);
 }
 }  // namespace
 
@@ -32,9 +42,10 @@ void softmax(const Tensor& x, Tensor& out, bool log) {
   const float* xp = x.data<float>();
   float* op = out.data<float>();
   for_rows(n, c, [&](std::int64_t i) {
-    log_softmax_row(xp + i * c, op + i * c, c);
-    if (!log)
-      for (std::int64_t j = 0; j < c; ++j) op[i * c + j] = std::exp(op[i * c + j]);
+    if (log)
+      log_softmax_row(xp + i * c, op + i * c, c);
+    else
+      softmax_row(xp + i * c, op + i * c, c);
   });
 }
 

@@ -73,8 +73,9 @@ template <size_t N, typename Fn>
 void strided_range(const StridedGeometry<N>& g, std::int64_t begin, std::int64_t end, Fn&& fn) {
   const int nd = static_cast<int>(g.shape.size());
   std::array<std::int64_t, N> off{};
-  if (nd == 0) {  // a single element
-    if (begin < end) fn(begin, off);
+  if (begin >= end) return;  // also covers empty shapes (no division by a 0 size below)
+  if (nd == 0) {             // a single element
+    fn(begin, off);
     return;
   }
   // Decompose `begin` into a multi-index and the matching offsets.

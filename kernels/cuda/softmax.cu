@@ -1,7 +1,9 @@
 // CUDA softmax, log-softmax and fused cross-entropy (kernels/softmax.h). One warp
 // per row of the contiguous [N, C] input: lanes stride over the C columns and
 // combine max and sum with shuffles. The formulas are the CPU reference's:
-//   lse = max + log(sum_j exp(x_j - max)),  log_softmax(x)_c = x_c - lse
+//   s = sum_j exp(x_j - max),  log_softmax(x)_c = (x_c - max) - log(s),  softmax(x)_c = exp(x_c - max) / s
+// ((x - max) - log s rather than x - (max + log s): the latter loses a small
+// log s against a large max in float.) Row sums accumulate in double, as on the CPU.
 //   loss_n = -((1 - eps) * logp[n, y_n] + eps / C * sum_c logp[n, c]),  loss = mean_n
 //   dlogits = g * (exp(logp) - ((1 - eps) * onehot + eps / C)) / N
 #include <cmath>
@@ -41,15 +43,20 @@ unsigned rows_grid(std::int64_t n_rows) {
   return static_cast<unsigned>(blocks);
 }
 
-// log(sum exp(x)) of one row, computed stably (shifted by the max), identical in every lane.
-__device__ __forceinline__ float row_lse(const float* x, std::int64_t C, int lane) {
+__device__ __forceinline__ double warp_sum_d(double v) {
+  for (int s = kWarp / 2; s > 0; s /= 2) v += __shfl_xor_sync(0xffffffffu, v, s);
+  return v;
+}
+
+// Row max and s = sum exp(x - max) of one row, identical in every lane.
+__device__ __forceinline__ void row_stats(const float* x, std::int64_t C, int lane, float* mx, double* sum) {
   float m = -INFINITY;
   for (std::int64_t c = lane; c < C; c += kWarp) m = fmaxf(m, x[c]);
   m = warp_max(m);
-  float s = 0.0f;
+  double s = 0.0;
   for (std::int64_t c = lane; c < C; c += kWarp) s += expf(x[c] - m);
-  s = warp_sum(s);
-  return m + logf(s);
+  *mx = m;
+  *sum = warp_sum_d(s);
 }
 
 __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::int64_t C, bool log) {
@@ -57,10 +64,13 @@ __global__ void softmax_kernel(const float* x, float* out, std::int64_t N, std::
   BASIN_WARP_ROWS(row, N) {
     const float* xr = x + row * C;
     float* yr = out + row * C;
-    const float lse = row_lse(xr, C, lane);
+    float m;
+    double s;
+    row_stats(xr, C, lane, &m, &s);
+    const float log_s = static_cast<float>(::log(s));
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      const float z = xr[c] - lse;
-      yr[c] = log ? z : expf(z);
+      const float z = xr[c] - m;
+      yr[c] = log ? z - log_s : static_cast<float>(expf(z) / s);
     }
   }
 }
@@ -84,20 +94,23 @@ __global__ void softmax_backward_kernel(const float* y, const float* dy, float* 
 
 // Writes logp and the per-row loss; records the first row with a bad label.
 __global__ void cross_entropy_rows_kernel(const float* logits, const std::int64_t* labels, float* logp,
-                                          float* row_loss, int* bad_row, std::int64_t N, std::int64_t C,
+                                          double* row_loss, int* bad_row, std::int64_t N, std::int64_t C,
                                           float eps) {
   const int lane = threadIdx.x % kWarp;
   BASIN_WARP_ROWS(row, N) {
     const float* xr = logits + row * C;
     float* lr = logp + row * C;
-    const float lse = row_lse(xr, C, lane);
-    float sum_lp = 0.0f;
+    float m;
+    double s;
+    row_stats(xr, C, lane, &m, &s);
+    const float log_s = static_cast<float>(::log(s));
+    double sum_lp = 0.0;
     for (std::int64_t c = lane; c < C; c += kWarp) {
-      const float v = xr[c] - lse;
+      const float v = (xr[c] - m) - log_s;
       lr[c] = v;
       sum_lp += v;
     }
-    sum_lp = warp_sum(sum_lp);
+    sum_lp = warp_sum_d(sum_lp);
     if (lane == 0) {
       const std::int64_t y = labels[row];
       if (y < 0 || y >= C) {
@@ -106,15 +119,15 @@ __global__ void cross_entropy_rows_kernel(const float* logits, const std::int64_
       } else {
         // logp[y] recomputed with the same expression as above rather than read
         // back from lr[y], which another lane wrote (no fence between them).
-        const float lp_y = xr[y] - lse;
-        row_loss[row] = -((1.0f - eps) * lp_y + eps / static_cast<float>(C) * sum_lp);
+        const float lp_y = (xr[y] - m) - log_s;
+        row_loss[row] = -(1.0 - eps) * lp_y - (eps / static_cast<double>(C)) * sum_lp;
       }
     }
   }
 }
 
 // One block sums the per-row losses in a fixed order (deterministic) and divides by N.
-__global__ void mean_kernel(const float* row_loss, std::int64_t N, float* loss) {
+__global__ void mean_kernel(const double* row_loss, std::int64_t N, float* loss) {
   __shared__ double partial[kThreads];
   double s = 0.0;
   for (std::int64_t i = threadIdx.x; i < N; i += blockDim.x) s += row_loss[i];
@@ -239,16 +252,16 @@ void cross_entropy(const Tensor& logits, const Tensor& labels, float label_smoot
   DeviceGuard guard(device);
   // Per-row losses: a temporary block from the cache (stream order makes the
   // immediate free safe).
-  float* rows = nullptr;
+  double* rows = nullptr;
   struct Release {
-    float* p;
+    double* p;
     int d;
     ~Release() {
       if (p) basin::cuda::free(p, d);
     }
   } release{nullptr, device};
   if (N > 0) {
-    rows = static_cast<float*>(basin::cuda::allocate(static_cast<std::size_t>(N) * sizeof(float), device));
+    rows = static_cast<double*>(basin::cuda::allocate(static_cast<std::size_t>(N) * sizeof(double), device));
     release.p = rows;
   }
   BadRowFlag bad(device);

@@ -33,6 +33,11 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 FULL_LIMIT = 2048
 N_SAMPLES = 64
+# ReLU inputs closer to 0 than this are "kinks": float32 rounding may put them on
+# the other side, flipping that element's gradient. Their positions and the
+# exact side are stored (`<mode>/kinks/<call>`) and the C++ test pins them,
+# as caffe's gradient checker skips kinks.
+KINK = 1e-3
 LABEL_SMOOTHING = 0.1
 
 # ---------------------------------------------------------------------------
@@ -255,7 +260,12 @@ def model_fixture(fname, make, input_shape, num_classes, seed):
     tensors["input"] = np32(x)
     tensors["labels"] = labels.numpy()
     init_state = {k: v.clone() for k, v in model.state_dict().items()}
+    relu_inputs = []
+    for mod in model.modules():
+        if isinstance(mod, nn.ReLU):
+            mod.register_forward_pre_hook(lambda m, inp: relu_inputs.append(inp[0].detach().clone()))
     for mode in ("train", "eval"):
+        relu_inputs.clear()
         model.load_state_dict(init_state)
         model.train(mode == "train")
         model.zero_grad(set_to_none=True)
@@ -263,6 +273,11 @@ def model_fixture(fname, make, input_shape, num_classes, seed):
         loss = F.cross_entropy(logits, labels, label_smoothing=LABEL_SMOOTHING)
         loss.backward()
         p = mode + "/"
+        for k, r in enumerate(relu_inputs):
+            flat = r.reshape(-1)
+            idx = torch.nonzero(flat.abs() < KINK).reshape(-1)
+            if idx.numel():
+                tensors[p + f"kinks/{k}"] = np.stack([idx.numpy(), np.sign(flat[idx].numpy()).astype(np.int64)], 1)
         tensors[p + "logits"] = np32(logits)
         tensors[p + "loss"] = np.array([loss.item()], dtype=np.float64).astype(np.float32)
         for name, prm in model.named_parameters():
@@ -274,7 +289,7 @@ def model_fixture(fname, make, input_shape, num_classes, seed):
                 elif b.numel() <= FULL_LIMIT:
                     tensors[p + "buffer/" + name] = np32(b)
     # The float32 loss loses digits; keep the exact one too.
-    meta = {"model": fname, "label_smoothing": LABEL_SMOOTHING, "full_limit": FULL_LIMIT,
+    meta = {"model": fname, "kink": KINK, "label_smoothing": LABEL_SMOOTHING, "full_limit": FULL_LIMIT,
             "generator": "splitmix64(fnv1a64(name)+i)>>40 / 2^24"}
     path = os.path.join(HERE, fname + ".safetensors")
     save_safetensors(path, tensors, meta)

@@ -1,4 +1,4 @@
-#include "train/atomic_file.h"
+#include "io/atomic_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "tensor/error.h"
 
-namespace basin::train {
+namespace basin::io {
 
 namespace {
 
@@ -33,13 +33,15 @@ void write_all(int fd, const void* data, std::size_t n, const std::string& path)
 
 }  // namespace
 
-void write_file_atomic(const std::string& path, const std::function<void(const ByteSink&)>& write) {
+void write_file_atomic(const std::string& path, const std::function<void(const ByteSink&)>& write,
+                       Durability durability) {
+  const bool fsync_on = durability == Durability::Fsync;
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   BASIN_CHECK(fd >= 0, "cannot create " << tmp << ": " << std::strerror(errno));
   try {
     write([&](const void* data, std::size_t n) { write_all(fd, data, n, tmp); });
-    BASIN_CHECK(::fsync(fd) == 0, "fsync of " << tmp << " failed: " << std::strerror(errno));
+    BASIN_CHECK(!fsync_on || ::fsync(fd) == 0, "fsync of " << tmp << " failed: " << std::strerror(errno));
   } catch (...) {
     ::close(fd);
     std::remove(tmp.c_str());
@@ -51,6 +53,7 @@ void write_file_atomic(const std::string& path, const std::function<void(const B
     std::remove(tmp.c_str());
     BASIN_FAIL("cannot rename " << tmp << " to " << path << ": " << std::strerror(err));
   }
+  if (!fsync_on) return;
   // Make the rename itself durable.
   int dfd = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
@@ -59,8 +62,12 @@ void write_file_atomic(const std::string& path, const std::function<void(const B
   }
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
-  write_file_atomic(path, [&](const ByteSink& sink) { sink(content.data(), content.size()); });
+void write_file_atomic(const std::string& path, const void* data, std::size_t n, Durability durability) {
+  write_file_atomic(path, [&](const ByteSink& sink) { sink(data, n); }, durability);
+}
+
+void write_file_atomic(const std::string& path, const std::string& content, Durability durability) {
+  write_file_atomic(path, content.data(), content.size(), durability);
 }
 
 void append_line_durable(const std::string& path, const std::string& line) {
@@ -77,4 +84,4 @@ void append_line_durable(const std::string& path, const std::string& line) {
   ::close(fd);
 }
 
-}  // namespace basin::train
+}  // namespace basin::io

@@ -1,0 +1,99 @@
+// `basin eval --model M --weights FILE --data DIR`: loss and accuracy of saved
+// weights on a dataset's test split, printed as one JSON line
+// {"loss": ..., "accuracy": ..., "count": ...}. Settings a run stored in the
+// weights' metadata (MLP widths, stem, image size) are used unless given.
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "data/loader.h"
+#include "data/open_dataset.h"
+#include "nn/safetensors.h"
+#include "nn/weights.h"
+#include "tools/command.h"
+#include "train/config.h"
+#include "train/data_setup.h"
+#include "train/evaluate.h"
+#include "train/model_setup.h"
+#include "train/subset_dataset.h"
+
+namespace {
+
+struct EvalCli {
+  std::string model = "mlp", weights, data = "fashion-mnist", hidden, small_input, device = "auto", split = "test";
+  int image_size = 0, eval_resize = 0, workers = 2;
+  std::int64_t batch_size = 256, limit = 0;
+};
+
+std::vector<std::int64_t> widths(const std::string& s) {
+  std::vector<std::int64_t> v;
+  std::stringstream ss(s);
+  std::string p;
+  while (std::getline(ss, p, ',')) {
+    try {
+      v.push_back(std::stoll(p));
+    } catch (const std::exception&) {
+      BASIN_FAIL("--hidden '" << s << "': expected comma-separated widths such as 256,128");
+    }
+  }
+  return v;
+}
+
+void run(const EvalCli& e) {
+  using namespace basin;
+  BASIN_CHECK(!e.weights.empty(), "--weights FILE is required");
+  nn::SafetensorsFile f = nn::load_safetensors(e.weights);
+  auto meta = [&](const char* k, const std::string& fallback) {
+    auto it = f.metadata.find(k);
+    return it == f.metadata.end() ? fallback : it->second;
+  };
+  train::TrainConfig c;
+  c.model = e.model;
+  c.data = e.data;
+  c.device = e.device == "auto" ? (cuda_available() ? "cuda" : "cpu") : e.device;
+  c.hidden = widths(e.hidden.empty() ? meta("hidden", "256,128") : e.hidden);
+  c.activation = meta("activation", "relu");  // weights written before the key existed are ReLU
+  c.small_input = e.small_input.empty() ? meta("small_input", "auto") : e.small_input;
+  int image_size = e.image_size > 0 ? e.image_size : std::stoi(meta("image_size", "0"));
+  if (image_size <= 0) image_size = train::default_image_size(e.data);
+  if (c.small_input == "auto") c.small_input = (e.data == "fashion-mnist" || image_size <= 64) ? "on" : "off";
+  BASIN_CHECK(e.split == "test" || e.split == "train", "--split must be test or train, got " << e.split);
+  Device device = Device::parse(c.device);
+
+  data::DatasetPair sets = data::open_dataset(e.data, 3);
+  data::DatasetPtr ds = e.split == "test" ? sets.test : sets.train;
+  if (e.limit > 0) ds = std::make_shared<train::SubsetDataset>(ds, e.limit);
+  data::LoaderOptions lo;
+  lo.batch_size = e.batch_size;
+  lo.shuffle = false;
+  lo.num_workers = e.workers;
+  lo.device = device;
+  data::DataLoader loader(ds, train::eval_transform(e.data, image_size, e.eval_resize), lo);
+  auto model = train::make_run_model(c, ds->channels(), image_size, ds->num_classes(), device);
+  nn::load_weights(*model, e.weights);
+  train::RunningStats s = train::evaluate(*model, loader);
+  nlohmann::json j{{"loss", s.loss()}, {"accuracy", s.accuracy()}, {"count", s.count}};
+  std::printf("%s\n", j.dump().c_str());
+}
+
+void setup(CLI::App& app) {
+  auto e = std::make_shared<EvalCli>();
+  auto* cmd = app.add_subcommand("eval", "Evaluate saved weights on a dataset; prints {\"loss\", \"accuracy\", \"count\"}");
+  cmd->add_option("--model", e->model, "mlp | resnet18 | resnet34 | resnet50")->capture_default_str();
+  cmd->add_option("--weights", e->weights, "safetensors weights (e.g. RUNDIR/model.safetensors)")->required();
+  cmd->add_option("--data", e->data, "'fashion-mnist' or a folder with train/ and test/ (or val/)")->capture_default_str();
+  cmd->add_option("--split", e->split, "test | train")->capture_default_str();
+  cmd->add_option("--hidden", e->hidden, "MLP widths (default: from the weights' metadata, else 256,128)");
+  cmd->add_option("--small-input", e->small_input, "ResNet stem: on | off | auto (default: from the weights' metadata)");
+  cmd->add_option("--image-size", e->image_size, "Input size (default: from the weights' metadata, else the dataset's)");
+  cmd->add_option("--eval-resize", e->eval_resize, "Folders: resize the shorter side to R before the centre crop (0: S*8/7)");
+  cmd->add_option("--batch-size", e->batch_size, "Batch size")->capture_default_str();
+  cmd->add_option("--limit", e->limit, "Evaluate only the first N images (0: all)");
+  cmd->add_option("--workers", e->workers, "Data-loader threads")->capture_default_str();
+  cmd->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->callback([e] { run(*e); });
+}
+
+}  // namespace
+
+BASIN_COMMAND(eval, setup)

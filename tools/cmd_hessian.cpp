@@ -1,0 +1,141 @@
+// `basin hessian`: curvature of a trained model on a fixed subset of its training
+// data: Hutchinson trace (total and per parameter tensor), top eigenvalue, and
+// the perturbation gap E[L(W+U)] - L(W) beside (sigma^2/2) tr(H) for each sigma.
+// Prints one JSON object on stdout's first line, then a readable table.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "curvature/model_objective.h"
+#include "curvature/report.h"
+#include "data/loader.h"
+#include "data/open_dataset.h"
+#include "nn/models/factory.h"
+#include "nn/safetensors.h"
+#include "nn/weights.h"
+#include "tools/command.h"
+#include "train/data_setup.h"
+
+namespace basin::tools {
+namespace {
+
+struct HessianCmd {
+  std::string model = "mlp", weights, data = "fashion-mnist", device = "cpu", activation = "relu";
+  std::vector<std::int64_t> hidden = {128};
+  std::int64_t subset = 1000, batch_size = 500, num_classes = 0;
+  int samples = 100, power_iters = 20, gap_samples = 100;
+  double sigma = 0.01;
+  std::vector<double> sigma_list;
+  double rel_step = 1e-3;
+  bool no_freeze = false, freeze_gap = false, one_sided = false, table_only = false, raw_inputs = false;
+  bool hidden_given = false, activation_given = false;
+  std::uint64_t seed = 1234;
+};
+
+void run_hessian(const HessianCmd& o) {
+  const Device dev = Device::parse(o.device);
+  data::DatasetPair ds = data::open_dataset(o.data, 1);
+  BASIN_CHECK(ds.train && ds.train->size() > 0, "hessian: dataset '" << o.data << "' has no training samples");
+  data::LoaderOptions lo;
+  lo.batch_size = o.batch_size;
+  lo.shuffle = false;  // the first `subset` samples, in file order
+  lo.num_workers = 0;
+  // The loss must be the one that was trained: `basin train` normalizes
+  // Fashion-MNIST (train/data_setup.h), so the same evaluation transform here.
+  data::TransformPtr tf = o.raw_inputs ? nullptr : train::eval_transform(o.data, 0, 0);
+  data::DataLoader loader(ds.train, tf, lo);
+  loader.start_epoch(0);
+  std::vector<curvature::LabeledBatch> batches;
+  std::int64_t have = 0;
+  data::Batch b;
+  while (have < o.subset && loader.next(b)) {
+    std::int64_t take = std::min<std::int64_t>(b.labels.numel(), o.subset - have);
+    batches.push_back({b.images.slice(0, 0, take).contiguous(), b.labels.slice(0, 0, take).contiguous()});
+    have += take;
+  }
+  BASIN_CHECK(!batches.empty(), "hessian: no batches read from '" << o.data << "'");
+
+  nn::ModelOptions mo;
+  mo.num_classes = o.num_classes > 0 ? o.num_classes : static_cast<std::int64_t>(ds.train->class_names().size());
+  mo.in_channels = batches[0].inputs.size(1);
+  mo.cifar_stem = batches[0].inputs.size(2) <= 64;
+  mo.input_features = batches[0].inputs.numel() / batches[0].inputs.size(0);
+  mo.hidden = o.hidden;
+  mo.activation = o.activation;
+  if (!o.weights.empty()) {
+    // MLP shape from the weights' metadata (basin train writes it) unless given.
+    nn::SafetensorsFile wf = nn::load_safetensors(o.weights);
+    auto meta = [&](const char* k) {
+      auto it = wf.metadata.find(k);
+      return it == wf.metadata.end() ? std::string() : it->second;
+    };
+    if (!o.activation_given && !meta("activation").empty()) mo.activation = meta("activation");
+    if (!o.hidden_given && !meta("hidden").empty()) {
+      mo.hidden.clear();
+      std::stringstream ss(meta("hidden"));
+      for (std::string w; std::getline(ss, w, ',');) mo.hidden.push_back(std::stoll(w));
+    }
+  }
+  auto model = nn::make_model(o.model, mo);
+  if (!o.weights.empty()) nn::load_weights(*model, o.weights);
+  model->finalize_arena(dev);
+  curvature::Objective f = curvature::model_objective(*model, batches);
+
+  curvature::HessianOptions ho;
+  ho.trace_samples = o.samples;
+  ho.power_iters = o.power_iters;
+  ho.gap_samples = o.gap_samples;
+  ho.sigmas = o.sigma_list.empty() ? std::vector<double>{o.sigma} : o.sigma_list;
+  ho.antithetic = !o.one_sided;
+  ho.seed = o.seed;
+  ho.hvp.rel_step = o.rel_step;
+  ho.hvp.freeze_pattern = !o.no_freeze;
+  ho.gap_freeze_pattern = o.freeze_gap;
+  curvature::HessianReport r = curvature::hessian_report(f, ho);
+  nlohmann::json j = curvature::to_json(r);
+  j["model"] = o.model;
+  j["weights"] = o.weights;
+  j["subset"] = have;
+  j["activation"] = mo.activation;
+  j["gap_pattern_frozen"] = o.freeze_gap;
+  j["device"] = dev.str();
+  if (!o.table_only) std::cout << j.dump() << "\n";
+  std::cout << "\n" << curvature::format_table(r);
+}
+
+void setup_hessian(CLI::App& app) {
+  auto o = std::make_shared<HessianCmd>();
+  auto* cmd = app.add_subcommand("hessian", "Hessian trace, top eigenvalue and perturbation gap of a trained model");
+  cmd->add_option("--model", o->model, "mlp | resnet18 | resnet34 | resnet50")->capture_default_str();
+  cmd->add_option("--hidden", o->hidden, "MLP hidden widths (default: the weights' metadata, else 128)")->delimiter(',')->capture_default_str();
+  cmd->add_option("--activation", o->activation, "MLP activation: relu | tanh (default: the weights' metadata, else relu)")->capture_default_str();
+  cmd->add_option("--weights", o->weights, "safetensors weights (from basin train); none = initialization");
+  cmd->add_option("--data", o->data, "fashion-mnist or a folder with train/ and test/")->capture_default_str();
+  cmd->add_option("--subset", o->subset, "training samples the loss is averaged over")->capture_default_str();
+  cmd->add_option("--batch-size", o->batch_size, "batch size of the loss passes")->capture_default_str();
+  cmd->add_option("--classes", o->num_classes, "number of classes (default: from the data)");
+  cmd->add_option("--samples", o->samples, "Hutchinson Rademacher samples")->capture_default_str();
+  cmd->add_option("--power-iters", o->power_iters, "power iteration cap (0: skip)")->capture_default_str();
+  cmd->add_option("--sigma", o->sigma, "perturbation std")->capture_default_str();
+  cmd->add_option("--sigma-list", o->sigma_list, "several sigmas, e.g. 0.005,0.01,0.02")->delimiter(',');
+  cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str();
+  cmd->add_flag("--one-sided", o->one_sided, "gap from L(W+U) alone (default: antithetic pairs +U, -U)");
+  cmd->add_flag("--no-freeze", o->no_freeze, "do not pin the ReLU pattern while differencing");
+  cmd->add_flag("--freeze-gap", o->freeze_gap,
+                "evaluate the gap's L(W +- U) with the ReLU pattern pinned at W (isolates kink crossings)");
+  cmd->add_option("--rel-step", o->rel_step, "finite-difference step relative to |W|")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the random vectors")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_flag("--table-only", o->table_only, "print only the table");
+  cmd->add_flag("--raw-inputs", o->raw_inputs, "pixels in [0, 1] without the training normalization");
+  cmd->callback([o, cmd] {
+    o->hidden_given = cmd->count("--hidden") > 0;
+    o->activation_given = cmd->count("--activation") > 0;
+    run_hessian(*o);
+  });
+}
+
+}  // namespace
+BASIN_COMMAND(hessian, setup_hessian)
+}  // namespace basin::tools

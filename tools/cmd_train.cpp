@@ -1,0 +1,182 @@
+// `basin train`: train a model on Fashion-MNIST or an image folder (train/trainer.h).
+// With no arguments it trains the built-in default: Fashion-MNIST, an MLP
+// 784-256-128-10 with SGD (momentum 0.9) and a cosine schedule for 4 epochs on
+// the CPU (a small-input ResNet-18 when a GPU is present).
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include "tools/command.h"
+#include "train/run_dir.h"
+#include "train/trainer.h"
+
+namespace {
+
+using basin::train::TrainConfig;
+
+struct TrainCli {
+  TrainConfig c;
+  std::string resume;
+  std::string hidden = "256,128";
+  bool no_shuffle = false;
+  bool quiet = false;
+  CLI::App* cmd = nullptr;
+};
+
+std::vector<std::int64_t> parse_widths(const std::string& s) {
+  std::vector<std::int64_t> v;
+  std::stringstream ss(s);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    try {
+      size_t used = 0;
+      long long w = std::stoll(part, &used);
+      BASIN_CHECK(used == part.size() && w > 0, "");
+      v.push_back(w);
+    } catch (const std::exception&) {
+      BASIN_FAIL("--hidden '" << s << "': expected positive comma-separated widths such as 256,128");
+    }
+  }
+  return v;
+}
+
+bool given(CLI::App* cmd, const char* name) { return cmd->count(name) > 0; }
+
+void run(TrainCli& cli) {
+  TrainConfig c = cli.c;
+  bool resume = !cli.resume.empty();
+  if (resume) {
+    basin::train::RunDir dir{cli.resume};
+    TrainConfig saved = basin::train::read_config(dir);
+    // A resumed run is the saved run; only how it runs may change.
+    if (given(cli.cmd, "--epochs")) saved.epochs = c.epochs;
+    if (given(cli.cmd, "--workers")) saved.workers = c.workers;
+    if (given(cli.cmd, "--device")) saved.device = c.device;
+    saved.json = c.json;
+    saved.max_steps = c.max_steps;  // a limit of the interrupted invocation does not carry over
+    saved.out = cli.resume;
+    for (const CLI::Option* opt : cli.cmd->get_options()) {
+      const std::string& n = opt->get_name();
+      if (opt->count() == 0 || n == "--resume" || n == "--epochs" || n == "--workers" || n == "--json" ||
+          n == "--device" || n == "--max-steps" || n == "--quiet" || n == "--help")
+        continue;
+      std::fprintf(stderr, "basin train: warning: %s is ignored with --resume (the run keeps its config.json)\n",
+                   n.c_str());
+    }
+    c = saved;
+  } else {
+    c.hidden = parse_widths(cli.hidden);
+    c.shuffle = !cli.no_shuffle;
+  }
+  basin::train::TrainOptions o;
+  o.resume = resume;
+  if (cli.quiet) o.progress = nullptr;
+  basin::train::TrainResult r = basin::train::run_training(c, o);
+  if (r.interrupted) {
+    std::fprintf(stderr, "\nbasin train: interrupted (signal) at epoch %d, step %lld; checkpoint written.\n"
+                         "Continue with: basin train --resume %s\n",
+                 r.epochs_done + 1, static_cast<long long>(r.steps), r.dir.path.c_str());
+    basin::tools::exit_status() = 130;
+  } else {
+    std::fprintf(stderr, "run written to %s", r.dir.path.c_str());
+    if (r.epochs_done > 0) std::fprintf(stderr, " (test accuracy %.2f%%)", 100 * r.last.test_acc);
+    std::fprintf(stderr, "\n");
+  }
+  if (r.config.json) std::printf("%s\n", basin::train::summary_json(r).dump().c_str());
+  else if (!r.interrupted) std::printf("%s\n", r.dir.path.c_str());
+  std::fflush(stdout);
+}
+
+void setup(CLI::App& app) {
+  auto cli = std::make_shared<TrainCli>();
+  TrainConfig& c = cli->c;
+  auto* cmd = app.add_subcommand(
+      "train",
+      "Train a model. With no options: Fashion-MNIST, MLP 784-256-128-10, SGD momentum 0.9, cosine schedule, "
+      "4 epochs on the CPU (a small-input ResNet-18 when a GPU is present). Writes a run folder with "
+      "config.json, metrics.jsonl, checkpoint.safetensors and model.safetensors.");
+  cli->cmd = cmd;
+  auto g_data = "Data";
+  cmd->add_option("--data", c.data, "'fashion-mnist' or a folder holding train/ and test/ (or val/), one sub-folder per class")
+      ->capture_default_str()->group(g_data);
+  cmd->add_option("--limit-train", c.limit_train, "Use only the first N training images (0: all)")->group(g_data);
+  cmd->add_option("--limit-test", c.limit_test, "Use only the first N test images (0: all)")->group(g_data);
+  cmd->add_option("--augment", c.augment, "Training augmentation: none | flip-crop (random crop + horizontal flip)")
+      ->capture_default_str()->group(g_data);
+  cmd->add_option("--image-size", c.image_size, "Input size S (SxS); 0: the dataset's (28 for Fashion-MNIST, 224 for folders)")
+      ->group(g_data);
+  cmd->add_option("--eval-resize", c.eval_resize, "Folders: resize the shorter side to R before the centre crop at evaluation (0: S*8/7)")
+      ->group(g_data);
+  cmd->add_option("--workers", c.workers, "Data-loader threads")->capture_default_str()->group(g_data);
+  cmd->add_flag("--no-shuffle", cli->no_shuffle, "Keep the training set's order (default: a seeded shuffle per epoch)")
+      ->group(g_data);
+
+  auto g_model = "Model";
+  cmd->add_option("--model", c.model, "mlp | resnet18 | resnet34 | resnet50 (auto: mlp on the CPU, resnet18 on a GPU)")
+      ->capture_default_str()->group(g_model);
+  cmd->add_option("--hidden", cli->hidden, "MLP hidden widths, comma-separated")->capture_default_str()->group(g_model);
+  cmd->add_option("--activation", c.activation, "MLP activation: relu | tanh")->capture_default_str()->group(g_model);
+  cmd->add_option("--small-input", c.small_input,
+                  "ResNet stem: on = 3x3 stride-1 convolution without max-pool (small images), off = torchvision's 7x7/2 + "
+                  "max-pool, auto = on for Fashion-MNIST and images <= 64")
+      ->capture_default_str()->group(g_model);
+  cmd->add_option("--init", c.init, "Start from these safetensors weights (fine-tuning): every tensor whose name and shape "
+                                   "match is loaded; a classifier head of another shape is skipped and reported")
+      ->group(g_model);
+
+  auto g_opt = "Optimizer";
+  cmd->add_option("--optimizer", c.optimizer, "sgd | adamw | nso | wpsgd | sam | usam | asam | rsam (the perturbation "
+                                             "methods run on SGD with --momentum and --weight-decay)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--lr", c.lr, "Learning rate (default 0.05; 0.001 for adamw)")->group(g_opt);
+  cmd->add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str()->group(g_opt);
+  cmd->add_option("--weight-decay", c.weight_decay, "Weight decay (not applied to biases and norm parameters)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--schedule", c.schedule, "Learning-rate schedule: none | step (x gamma every --step-size epochs) | cosine (per step, to 0)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--step-size", c.step_size, "step schedule: epochs between decays (0: epochs/3)")->group(g_opt);
+  cmd->add_option("--gamma", c.gamma, "step schedule: decay factor")->capture_default_str()->group(g_opt);
+  cmd->add_option("--warmup-epochs", c.warmup_epochs, "Linear learning-rate warm-up length in epochs")->group(g_opt);
+  cmd->add_option("--sigma", c.sigma, "nso / wpsgd / rsam: standard deviation of the weight noise (absolute)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--k", c.k, "nso / wpsgd: perturbations per step (nso evaluates +U and -U for each)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--rho", c.rho, "sam / usam / asam / rsam: perturbation radius")->capture_default_str()->group(g_opt);
+  cmd->add_option("--noise", c.noise, "Noise distribution: gaussian | laplace | uniform | binomial (all with std sigma)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--label-smoothing", c.label_smoothing, "Label smoothing of the training loss")->group(g_opt);
+
+  auto g_curv = "Curvature";
+  cmd->add_option("--hessian-every", c.hessian_every,
+                  "Every N epochs, log the Hessian trace (Hutchinson, with stderr) and top eigenvalue of the training "
+                  "loss into metrics.jsonl (0: never; see docs/curvature.md)")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-subset", c.hessian_subset, "--hessian-every: measure on the first N training images (no augmentation)")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-samples", c.hessian_samples, "--hessian-every: Hutchinson samples")
+      ->capture_default_str()->group(g_curv);
+  cmd->add_option("--hessian-power-iters", c.hessian_power_iters, "--hessian-every: power iteration cap (0: no eigenvalue)")
+      ->capture_default_str()->group(g_curv);
+
+  auto g_run = "Run";
+  cmd->add_option("--epochs", c.epochs, "Epochs")->capture_default_str()->group(g_run);
+  cmd->add_option("--batch-size", c.batch_size, "Batch size")->capture_default_str()->group(g_run);
+  cmd->add_option("--max-steps", c.max_steps, "Stop after N optimizer steps in all (with a checkpoint; --resume continues)")
+      ->group(g_run);
+  cmd->add_option("--seed", c.seed, "Seed of initialization, data order, augmentation and noise")
+      ->capture_default_str()->group(g_run);
+  cmd->add_option("--device", c.device, "auto | cpu | cuda | cuda:N")->capture_default_str()->group(g_run);
+  cmd->add_option("--on-nonfinite", c.on_nonfinite, "A NaN/Inf loss: stop (with a message naming epoch and step) | skip the batch")
+      ->capture_default_str()->group(g_run);
+  cmd->add_option("--out", c.out, "Run folder (default: runs/<timestamp>-<model>-<optimizer>)")->group(g_run);
+  cmd->add_option("--resume", cli->resume, "Continue the run in this folder from its checkpoint (its config.json is used; "
+                                          "--epochs, --max-steps, --workers and --device may be given)")
+      ->group(g_run);
+  cmd->add_flag("--json", c.json, "Print a one-line JSON summary on stdout at the end")->group(g_run);
+  cmd->add_flag("--quiet", cli->quiet, "No progress bar (epoch lines are still printed)")->group(g_run);
+  cmd->callback([cli] { run(*cli); });
+}
+
+}  // namespace
+
+BASIN_COMMAND(train, setup)

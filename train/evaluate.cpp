@@ -1,0 +1,35 @@
+#include "train/evaluate.h"
+
+#include "autograd/grad_mode.h"
+#include "autograd/ops.h"
+
+namespace basin::train {
+
+std::int64_t count_correct(const Tensor& logits, const Tensor& labels) {
+  NoGradGuard no_grad;
+  std::vector<std::int64_t> pred = argmax(logits.detach(), 1).to_int_vector();
+  std::vector<std::int64_t> truth = labels.to_int_vector();
+  BASIN_CHECK(pred.size() == truth.size(), "count_correct: " << pred.size() << " predictions for " << truth.size()
+                                                             << " labels");
+  std::int64_t c = 0;
+  for (size_t i = 0; i < pred.size(); ++i) c += pred[i] == truth[i];
+  return c;
+}
+
+RunningStats evaluate(nn::Module& model, data::DataLoader& loader) {
+  NoGradGuard no_grad;
+  bool was_training = model.is_training();
+  model.eval();
+  RunningStats s;
+  loader.start_epoch(0);
+  data::Batch b;
+  while (loader.next(b)) {
+    Tensor logits = model(b.images);
+    float loss = cross_entropy(logits, b.labels).item();
+    s.add(loss, count_correct(logits, b.labels), b.labels.numel());
+  }
+  model.train(was_training);
+  return s;
+}
+
+}  // namespace basin::train

@@ -1,0 +1,18 @@
+#pragma once
+// Loss and accuracy of a model over a whole loader, in eval mode without a graph.
+#include <cstdint>
+
+#include "data/loader.h"
+#include "nn/module.h"
+#include "train/metrics.h"
+
+namespace basin::train {
+
+// Number of rows of `logits` [N, C] whose argmax equals `labels` [N].
+std::int64_t count_correct(const Tensor& logits, const Tensor& labels);
+
+// Mean cross-entropy (no label smoothing), accuracy and count. Restores the
+// model's train/eval mode.
+RunningStats evaluate(nn::Module& model, data::DataLoader& loader);
+
+}  // namespace basin::train

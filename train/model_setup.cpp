@@ -1,0 +1,120 @@
+#include "train/model_setup.h"
+
+#include <sstream>
+
+#include "nn/models/factory.h"
+#include "nn/weights.h"
+#include "optim/adamw.h"
+#include "optim/nso.h"
+#include "optim/sam.h"
+#include "optim/sgd.h"
+
+namespace basin::train {
+
+namespace {
+
+noise::Dist parse_noise(const std::string& s) {
+  if (s == "gaussian") return noise::Dist::Gaussian;
+  if (s == "laplace") return noise::Dist::Laplace;
+  if (s == "uniform") return noise::Dist::Uniform;
+  if (s == "binomial") return noise::Dist::Binomial;
+  BASIN_FAIL("train: unknown --noise '" << s << "' (gaussian, laplace, uniform, binomial)");
+}
+
+}  // namespace
+
+std::shared_ptr<nn::Module> make_run_model(const TrainConfig& c, int in_channels, int image_size,
+                                           std::int64_t num_classes, Device device) {
+  nn::ModelOptions o;
+  o.num_classes = num_classes;
+  o.in_channels = in_channels;
+  o.cifar_stem = c.small_input == "on";
+  o.input_features = static_cast<std::int64_t>(in_channels) * image_size * image_size;
+  o.hidden = c.hidden;
+  o.activation = c.activation;
+  o.seed = c.seed;
+  auto model = nn::make_model(c.model, o);
+  model->to(device);
+  model->finalize_arena(device);
+  return model;
+}
+
+std::string load_init_weights(nn::Module& model, const std::string& path) {
+  nn::LoadReport r = nn::load_weights(model, path, nn::LoadOptions::fine_tune());
+  return r.str();
+}
+
+std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model) {
+  optim::ArenaRef arena = optim::arena_ref(model.arena());
+  if (c.optimizer == "adamw") {
+    optim::AdamOptions a;
+    a.lr = c.lr;
+    a.weight_decay = c.weight_decay;
+    return std::make_unique<optim::AdamW>(arena, a);
+  }
+  optim::SgdOptions s;
+  s.lr = c.lr;
+  s.momentum = c.momentum;
+  s.weight_decay = c.weight_decay;
+  auto base = std::make_unique<optim::SGD>(arena, s);
+  if (c.optimizer == "sgd") return base;
+  if (c.optimizer == "nso" || c.optimizer == "wpsgd") {
+    optim::NsoOptions n;
+    n.sigma = c.sigma;
+    n.k = c.k;
+    n.dist = parse_noise(c.noise);
+    n.two_point = c.optimizer == "nso";
+    n.seed = c.seed;
+    return std::make_unique<optim::NSO>(std::move(base), n);
+  }
+  optim::SamOptions so;
+  if (c.optimizer == "sam") so.kind = optim::SamKind::SAM;
+  else if (c.optimizer == "usam") so.kind = optim::SamKind::USAM;
+  else if (c.optimizer == "asam") so.kind = optim::SamKind::ASAM;
+  else if (c.optimizer == "rsam") so.kind = optim::SamKind::RSAM;
+  else BASIN_FAIL("train: unknown --optimizer '" << c.optimizer << "'");
+  so.rho = c.rho;
+  so.sigma = c.sigma;
+  so.dist = parse_noise(c.noise);
+  so.seed = c.seed;
+  return std::make_unique<optim::SAM>(std::move(base), so);
+}
+
+optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {
+  optim::ScheduleOptions s;
+  s.base_lr = c.lr;
+  s.steps_per_epoch = std::max<std::int64_t>(1, steps_per_epoch);
+  s.warmup = c.warmup_epochs;
+  if (c.schedule == "none") {
+    s.kind = optim::ScheduleKind::Constant;
+  } else if (c.schedule == "step") {
+    s.kind = optim::ScheduleKind::Step;
+    s.step_size = c.step_size;
+    s.gamma = c.gamma;
+  } else if (c.schedule == "cosine") {
+    // Per step: with a few epochs, a per-epoch cosine would waste the first one.
+    s.kind = optim::ScheduleKind::Cosine;
+    s.per_step = true;
+    s.t_max = static_cast<std::int64_t>(c.epochs) * s.steps_per_epoch;
+    s.warmup = static_cast<std::int64_t>(c.warmup_epochs) * s.steps_per_epoch;
+  } else {
+    BASIN_FAIL("train: unknown --schedule '" << c.schedule << "'");
+  }
+  return optim::LrSchedule(s);
+}
+
+std::string describe_optimizer(const TrainConfig& c) {
+  std::ostringstream os;
+  if (c.optimizer == "nso" || c.optimizer == "wpsgd")
+    os << c.optimizer << " (sigma " << c.sigma << ", k " << c.k << ", " << c.noise << ") on ";
+  else if (c.optimizer == "rsam")
+    os << "rsam (rho " << c.rho << ", sigma " << c.sigma << ", " << c.noise << ") on ";
+  else if (c.optimizer != "sgd" && c.optimizer != "adamw")
+    os << c.optimizer << " (rho " << c.rho << ") on ";
+  if (c.optimizer == "adamw") os << "adamw lr " << c.lr << " weight decay " << c.weight_decay;
+  else os << "sgd lr " << c.lr << " momentum " << c.momentum << " weight decay " << c.weight_decay;
+  os << ", " << c.schedule << " schedule";
+  return os.str();
+}
+
+}  // namespace basin::train
