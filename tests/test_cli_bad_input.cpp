@@ -17,7 +17,7 @@ namespace {
 
 const std::string kBasin = std::string(BASIN_BINARY_DIR) + "/basin";
 
-struct Run {
+struct CliResult {
   int status = -1;
   std::string err;
 };
@@ -43,12 +43,12 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-Run basin(const std::string& args) {
+CliResult run_basin(const std::string& args) {
   static int n = 0;
   const std::string err = scratch() + "/err" + std::to_string(++n);
   const std::string cmd = "OMP_WAIT_POLICY=passive " + kBasin + " " + args + " > /dev/null 2> " + err;
   const int rc = std::system(cmd.c_str());
-  Run r;
+  CliResult r;
   r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   r.err = slurp(err);
   std::printf("[message] basin %s -> exit %d: %s", args.c_str(), r.status, r.err.c_str());
@@ -70,7 +70,7 @@ TEST(CliBadInput, NonsenseFlagsAreRefusedNamingTheFlag) {
       {"--lr banana", "--lr"},
   };
   for (const auto& c : cases) {
-    Run r = basin(base + c.flags);
+    CliResult r = run_basin(base + c.flags);
     EXPECT_NE(r.status, 0) << c.flags;
     EXPECT_NE(r.err.find(c.mentions), std::string::npos) << c.flags << ": " << r.err;
     EXPECT_FALSE(fs::exists(out + "/checkpoint.safetensors")) << c.flags << " wrote a run";
@@ -87,7 +87,7 @@ TEST(CliBadInput, OutOntoAnExistingRunIsRefusedAndNothingIsOverwritten) {
     f << "precious bytes of an earlier run";
   }
   const std::string before = slurp(ckpt);
-  Run r = basin("train --data fashion-mnist --limit-train 32 --limit-test 32 --epochs 1 --quiet --out " + run);
+  CliResult r = run_basin("train --data fashion-mnist --limit-train 32 --limit-test 32 --epochs 1 --quiet --out " + run);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("already holds a run"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
