@@ -80,6 +80,14 @@ std::string check_jpeg_structure(const std::uint8_t* b, std::size_t n) {
 std::string check_png_structure(const std::uint8_t* b, std::size_t n) {
   static const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (n < 8 || !std::equal(sig, sig + 8, b)) return "not a PNG (bad signature)";
+  // stb_image reports an oversized IHDR only as "unknown image type": say it here.
+  if (n >= 24 && std::equal(b + 12, b + 16, "IHDR")) {
+    const std::uint32_t w = (std::uint32_t{b[16]} << 24) | (b[17] << 16) | (b[18] << 8) | b[19];
+    const std::uint32_t h = (std::uint32_t{b[20]} << 24) | (b[21] << 16) | (b[22] << 8) | b[23];
+    if (w == 0 || h == 0 || std::uint64_t{w} * h * 4 > static_cast<std::uint64_t>(kMaxImageValues))
+      return "implausible size " + std::to_string(w) + "x" + std::to_string(h) + " (limit " +
+             std::to_string(kMaxImageValues) + " values)";
+  }
   std::size_t pos = 8;
   while (pos + 8 <= n) {
     const std::uint32_t len = (std::uint32_t{b[pos]} << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3];
@@ -93,13 +101,46 @@ std::string check_png_structure(const std::uint8_t* b, std::size_t n) {
   return "no IEND chunk (file truncated)";
 }
 
-Image decode_image(const std::uint8_t* data, std::size_t size, int channels, const std::string& name) {
+std::string check_pnm_header(const std::uint8_t* b, std::size_t n) {
+  if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return "not a binary PGM/PPM (no P5/P6)";
+  // stb_image 2.27 reads width, height and maxval with an int that overflows
+  // (undefined behaviour) past 10 digits; it skips whitespace and # comments
+  // between them exactly as here.
+  auto space = [](std::uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  std::size_t pos = 2;
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {
+      while (pos < n && space(b[pos])) ++pos;
+      if (pos >= n || b[pos] != '#') break;
+      while (pos < n && b[pos] != '\n' && b[pos] != '\r') ++pos;
+    }
+    int digits = 0;
+    long value = 0;
+    while (pos < n && b[pos] >= '0' && b[pos] <= '9') {
+      value = value * 10 + (b[pos++] - '0');
+      if (++digits > 9) return "PGM/PPM header number with more than 9 digits";
+    }
+    // 16-bit samples: stb 2.27 converts their channel count with its 8-bit
+    // routine and then reads twice the buffer it allocated (heap overflow).
+    if (field == 2 && value > 255)
+      return "16-bit PGM/PPM (maxval " + std::to_string(value) + ") is not supported; convert it to 8 bits";
+  }
+  return "";
+}
+
+Image decode_image(const std::uint8_t* data, std::size_t size, int channels, const std::string& name,
+                   std::int64_t max_values) {
   BASIN_CHECK(channels == 1 || channels == 3, "decode_image: " << channels << " channels requested (1 or 3)");
   if (size == 0) throw CorruptSampleError("image " + name + ": empty file");
   if (size > 0x7FFFFFFF) throw CorruptSampleError("image " + name + ": file larger than 2 GiB");
   std::string problem;
-  if (size >= 2 && data[0] == 0xFF && data[1] == 0xD8) problem = check_jpeg_structure(data, size);
+  // stb_image takes any run of 0xFF fill bytes before SOI for a JPEG (and tries
+  // JPEG first): validate from the last fill byte, as stb will parse it.
+  std::size_t fill = 0;
+  while (fill < size && data[fill] == 0xFF) ++fill;
+  if (fill >= 1 && fill < size && data[fill] == 0xD8) problem = check_jpeg_structure(data + fill - 1, size - fill + 1);
   else if (size >= 4 && data[0] == 0x89 && data[1] == 'P') problem = check_png_structure(data, size);
+  else if (size >= 2 && data[0] == 'P' && (data[1] == '5' || data[1] == '6')) problem = check_pnm_header(data, size);
   if (!problem.empty()) throw CorruptSampleError("image " + name + ": corrupt, " + problem);
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
@@ -107,9 +148,9 @@ Image decode_image(const std::uint8_t* data, std::size_t size, int channels, con
     throw CorruptSampleError("image " + name + ": not a readable image (" +
                              std::string(stbi_failure_reason() ? stbi_failure_reason() : "unknown format") + ")");
   const std::int64_t values = std::int64_t{w} * h * std::max(comp, 4);
-  if (w <= 0 || h <= 0 || values > kMaxImageValues)
+  if (w <= 0 || h <= 0 || values > max_values)
     throw CorruptSampleError("image " + name + ": implausible size " + std::to_string(w) + "x" + std::to_string(h) +
-                             " (limit " + std::to_string(kMaxImageValues) + " values)");
+                             " (limit " + std::to_string(max_values) + " values)");
   int w2 = 0, h2 = 0, c2 = 0;
   std::uint8_t* px = stbi_load_from_memory(data, len, &w2, &h2, &c2, channels);
   if (!px)

@@ -20,9 +20,16 @@ std::string check_jpeg_structure(const std::uint8_t* data, std::size_t size);
 // Empty when every PNG chunk length fits in the file, else what is wrong.
 std::string check_png_structure(const std::uint8_t* data, std::size_t size);
 
+// Empty when a binary PGM/PPM header is safe for stb_image 2.27 (numbers short
+// enough for its int parser, 8-bit samples only), else what is wrong.
+std::string check_pnm_header(const std::uint8_t* data, std::size_t size);
+
 // Decodes an encoded image into 8-bit HWC with `channels` channels (1 or 3; gray,
-// RGB and RGBA sources are converted). Throws CorruptSampleError naming `name`.
-Image decode_image(const std::uint8_t* data, std::size_t size, int channels, const std::string& name);
+// RGB and RGBA sources are converted). Throws CorruptSampleError naming `name`,
+// also when width * height * max(channels, 4) exceeds `max_values` (the fuzzer
+// lowers it to keep each input fast).
+Image decode_image(const std::uint8_t* data, std::size_t size, int channels, const std::string& name,
+                   std::int64_t max_values = kMaxImageValues);
 // Reads and decodes a file (an unreadable file is a CorruptSampleError too).
 Image read_image_file(const std::string& path, int channels);
 

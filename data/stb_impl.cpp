@@ -16,6 +16,12 @@
 #endif
 
 #define STBI_MAX_DIMENSIONS (1 << 16)
+// Formats basin does not read are compiled out: decoding goes by content, not by
+// extension, so every compiled-in decoder is reachable from any file in a folder
+// (and the HDR one loops forever on truncated RLE scanlines, CVE-2021-42715).
+#define STBI_NO_PSD
+#define STBI_NO_HDR
+#define STBI_NO_PIC
 #define STBI_NO_STDIO  // files are read by us, decoded from memory
 #define STB_IMAGE_IMPLEMENTATION
 #include <stb_image.h>

@@ -182,6 +182,11 @@ LoadReport Module::load_state_dict(const NamedTensors& state, const LoadOptions&
         rep.mismatched.push_back({name, t.shape(), src.shape()});
       continue;
     }
+    // copy() would convert silently: an int32 tensor where the model holds
+    // float32 means the file is not what the user thinks it is.
+    BASIN_CHECK(src.dtype() == t.dtype(), "load_state_dict into " << type_name_ << ": tensor " << name << " is "
+                                                                  << dtype_name(src.dtype()) << " in the given state, "
+                                                                  << dtype_name(t.dtype()) << " in the model");
     copies.emplace_back(&src, &t);
     rep.loaded.push_back(name);
   }

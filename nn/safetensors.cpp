@@ -155,7 +155,10 @@ SafetensorsFile load_safetensors(const std::string& path) {
     for (const auto& d : v["shape"]) {
       if (!d.is_number_unsigned()) bad("shape " + v["shape"].dump() + " has a non-integer or negative entry");
       std::uint64_t n = d.get<std::uint64_t>();
-      if (n != 0 && numel > (std::uint64_t(1) << 62) / n) bad("shape " + v["shape"].dump() + " overflows");
+      // Each dim, and numel * 8 bytes, must fit an int64 (a zero dim must not
+      // let a huge one through, nor numel * dtype_size wrap around to a small size).
+      if (n > (std::uint64_t(1) << 58) || (n != 0 && numel > (std::uint64_t(1) << 58) / n))
+        bad("shape " + v["shape"].dump() + " overflows");
       numel *= n;
       e.shape.push_back(static_cast<std::int64_t>(n));
     }

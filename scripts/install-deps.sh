@@ -4,7 +4,10 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config git python3
       libgtest-dev libopenblas-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
-      dataset-fashion-mnist gnuplot-nox)
+      dataset-fashion-mnist gnuplot-nox
+      # CI's second stage (scripts/sanitize.sh, scripts/fuzz.sh): clang with its
+      # sanitizer and libFuzzer runtimes, and clang's OpenMP runtime.
+      clang libclang-rt-dev libomp-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

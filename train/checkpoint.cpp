@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -108,14 +109,28 @@ CheckpointState load_checkpoint(const std::string& path) {
   }
   try {
     auto pos = nlohmann::json::parse(meta_get("position"));
-    s.epoch = pos.at("epoch").get<int>();
-    s.batch = pos.at("batch").get<std::int64_t>();
-    s.step = pos.at("step").get<std::int64_t>();
-    s.partial.loss_sum = pos.at("loss_sum").get<double>();
-    s.partial.correct = pos.at("correct").get<std::int64_t>();
-    s.partial.count = pos.at("count").get<std::int64_t>();
-    s.partial_seconds = pos.at("seconds").get<double>();
-    s.partial_skipped = pos.at("skipped").get<std::int64_t>();
+    // json's get<int>() on 1e300 or 1e19 is an out-of-range float-to-int cast
+    // (undefined behaviour): counters must be non-negative integers in range.
+    auto count = [&](const char* key, std::int64_t max) -> std::int64_t {
+      const auto& v = pos.at(key);
+      BASIN_CHECK(v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max),
+                  "'" << key << "' is " << v.dump() << ", not an integer in [0, " << max << "]");
+      return static_cast<std::int64_t>(v.get<std::uint64_t>());
+    };
+    auto real = [&](const char* key) -> double {
+      const auto& v = pos.at(key);
+      BASIN_CHECK(v.is_number(), "'" << key << "' is " << v.dump() << ", not a number");
+      return v.get<double>();
+    };
+    constexpr std::int64_t kMax64 = std::numeric_limits<std::int64_t>::max();
+    s.epoch = static_cast<int>(count("epoch", std::numeric_limits<int>::max()));
+    s.batch = count("batch", kMax64);
+    s.step = count("step", kMax64);
+    s.partial.loss_sum = real("loss_sum");
+    s.partial.correct = count("correct", kMax64);
+    s.partial.count = count("count", kMax64);
+    s.partial_seconds = real("seconds");
+    s.partial_skipped = count("skipped", kMax64);
   } catch (const std::exception& e) {
     BASIN_FAIL("checkpoint " << path << ": bad position record: " << e.what());
   }
