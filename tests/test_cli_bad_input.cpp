@@ -3,6 +3,8 @@
 // and a message naming the flag or folder, and nothing is written or overwritten.
 // (docs/errors.md lists the messages.)
 #include <gtest/gtest.h>
+
+#include "tests/cli_test_util.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,44 +17,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBasin = std::string(BASIN_BINARY_DIR) + "/basin";
+using basin::testing::basin_binary;
+using basin::testing::slurp;
+
+std::string scratch() {
+  static basin::testing::ScratchDir dir("cli_bad_input");
+  return dir.path();
+}
 
 struct CliResult {
   int status = -1;
   std::string err;
 };
 
-std::string scratch() {
-  static const std::string dir = [] {
-    std::string d = (fs::temp_directory_path() / ("basin_test_cli_bad_input_" + std::to_string(::getpid()))).string();
-    fs::remove_all(d);
-    fs::create_directories(d);
-    return d;
-  }();
-  static struct Cleanup {
-    ~Cleanup() {
-      std::error_code ec;
-      fs::remove_all(dir, ec);
-    }
-  } cleanup;
-  return dir;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 CliResult run_basin(const std::string& args) {
-  static int n = 0;
-  const std::string err = scratch() + "/err" + std::to_string(++n);
-  const std::string cmd = "OMP_WAIT_POLICY=passive " + kBasin + " " + args + " > /dev/null 2> " + err;
-  const int rc = std::system(cmd.c_str());
-  CliResult r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.err = slurp(err);
+  basin::testing::CliRun r = basin::testing::run_basin(args, scratch());
   std::printf("[message] basin %s -> exit %d: %s", args.c_str(), r.status, r.err.c_str());
-  return r;
+  return {r.status, r.err};
 }
 
 }  // namespace
@@ -69,7 +50,7 @@ void expect_refused(const std::string& flags, const std::string& mentions) {
 }
 
 TEST(CliBadInput, NonsenseFlagsAreRefusedNamingTheFlag) {
-  if (!fs::exists(kBasin)) GTEST_SKIP() << "no basin binary at " << kBasin;
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
   expect_refused("--lr 0", "--lr");
   expect_refused("--k 0", "--k");
   expect_refused("--sigma -1", "--sigma");
@@ -84,14 +65,14 @@ TEST(CliBadInput, NonsenseFlagsAreRefusedNamingTheFlag) {
 // and train with the default rate, because train/config.cpp uses lr < 0 as
 // "not given" (`if (lr < 0) lr = default`). Disabled so CI stays green; enable
 // once a negative rate is refused.
-TEST(CliBadInput, DISABLED_NegativeLearningRateIsRefused) {
-  if (!fs::exists(kBasin)) GTEST_SKIP() << "no basin binary at " << kBasin;
+TEST(CliBadInput, NegativeLearningRateIsRefused) {
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
   expect_refused("--lr -0.1", "--lr");
   expect_refused("--lr=-0.1", "--lr");
 }
 
 TEST(CliBadInput, OutOntoAnExistingRunIsRefusedAndNothingIsOverwritten) {
-  if (!fs::exists(kBasin)) GTEST_SKIP() << "no basin binary at " << kBasin;
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
   const std::string run = scratch() + "/existing";
   fs::create_directories(run);
   const std::string ckpt = run + "/checkpoint.safetensors";

@@ -20,49 +20,24 @@
 #include "data/open_dataset.h"
 #include "nn/models/factory.h"
 #include "nn/weights.h"
+#include "tests/cli_test_util.h"
 #include "train/subset_dataset.h"
 
 using namespace basin;
 
 namespace {
 
-const std::string kBasin = std::string(BASIN_BINARY_DIR) + "/basin";
+using basin::testing::CliRun;
+using basin::testing::slurp;
+const std::string& kBasin = basin::testing::basin_binary();
 
+// One scratch folder per test binary, removed when it exits.
 std::string tmp_root() {
-  static std::string root = [] {
-    std::string r = "/tmp/basin_test_train_cli_" + std::to_string(::getpid());
-    std::system(("rm -rf " + r + " && mkdir -p " + r).c_str());
-    return r;
-  }();
-  // Removes the scratch folder when the test binary exits.
-  static struct Cleanup {
-    ~Cleanup() { std::system(("rm -rf " + root).c_str()); }
-  } cleanup;
-  return root;
+  static basin::testing::ScratchDir dir("train_cli");
+  return dir.path();
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
-struct CliRun {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs `basin ARGS` with stdout and stderr captured.
-CliRun run_basin(const std::string& args) {
-  static int n = 0;
-  std::string o = tmp_root() + "/out" + std::to_string(++n), e = o + ".err";
-  std::string cmd = "OMP_WAIT_POLICY=passive " + kBasin + " " + args + " > " + o + " 2> " + e;
-  int rc = std::system(cmd.c_str());
-  CliRun r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = slurp(o);
-  r.err = slurp(e);
-  return r;
-}
+CliRun run_basin(const std::string& args) { return basin::testing::run_basin(args, tmp_root()); }
 
 // A tiny image folder (train/ and test/, 48 PNGs each, 10 classes) made once.
 const std::string& tiny_folder() {

@@ -16,26 +16,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/cli_test_util.h"
+
 namespace {
 
-const std::string kBasin = std::string(BASIN_BINARY_DIR) + "/basin";
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
+using basin::testing::slurp;
 
 struct Scratch {
-  std::string dir = "/tmp/basin_test_curvature_log_" + std::to_string(::getpid());
-  Scratch() { std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()); }
-  ~Scratch() { std::system(("rm -rf " + dir).c_str()); }
+  basin::testing::ScratchDir scratch{"curvature_log"};
+  const std::string& dir = scratch.path();
 };
 
+// Runs basin; its output files go beside `out_file` (in the scratch folder).
 int run(const std::string& args, const std::string& out_file, std::string* out) {
-  std::string cmd = "OMP_WAIT_POLICY=passive " + kBasin + " " + args + " > " + out_file + " 2> " + out_file + ".err";
-  int rc = std::system(cmd.c_str());
-  *out = slurp(out_file) + slurp(out_file + ".err");
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  basin::testing::CliRun r = basin::testing::run_basin(args, out_file.substr(0, out_file.rfind('/')));
+  *out = r.out + r.err;
+  return r.status;
 }
 
 TEST(TrainHessianEvery, LogsWhatBasinHessianMeasuresOnTheSavedWeights) {

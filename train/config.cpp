@@ -1,5 +1,7 @@
 #include "train/config.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <set>
 #include <sstream>
@@ -52,7 +54,9 @@ void TrainConfig::resolve() {
   // ~88% on Fashion-MNIST in under a minute.
   if (model == "auto") model = gpu ? "resnet18" : "mlp";
   if (small_input == "auto") small_input = (data == "fashion-mnist" || (image_size > 0 && image_size <= 64)) ? "on" : "off";
-  if (lr < 0) lr = optimizer == "adamw" ? 1e-3 : 0.05;
+  // NaN marks "not given": any number the user gives, negative included, is
+  // kept and validated, never silently replaced by the default.
+  if (std::isnan(lr)) lr = optimizer == "adamw" ? 1e-3 : 0.05;
   if (step_size == 0) step_size = std::max(1, epochs / 3);
   validate();
 }
@@ -73,7 +77,7 @@ void TrainConfig::validate() const {
   BASIN_CHECK(!data.empty(), "train: --data is empty");
   BASIN_CHECK(epochs >= 1, "train: --epochs must be at least 1, got " << epochs);
   BASIN_CHECK(batch_size >= 1, "train: --batch-size must be at least 1, got " << batch_size);
-  BASIN_CHECK(lr > 0, "train: --lr must be positive, got " << lr);
+  BASIN_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be positive, got " << lr);
   BASIN_CHECK(momentum >= 0 && momentum < 1, "train: --momentum must be in [0, 1), got " << momentum);
   BASIN_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got " << weight_decay);
   BASIN_CHECK(sigma >= 0, "train: --sigma must be >= 0, got " << sigma);

@@ -4,6 +4,7 @@
 // ones, and the run folder keeps it as config.json, from which --resume rebuilds
 // exactly the same run.
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ struct TrainConfig {
 
   // ---- optimizer ----------------------------------------------------------------------
   std::string optimizer = "sgd";        // sgd | adamw | nso | wpsgd | sam | usam | asam | rsam
-  double lr = -1;                       // -1: 0.05 for the SGD family, 1e-3 for adamw
+  double lr = std::numeric_limits<double>::quiet_NaN();  // unset: 0.05 for the SGD family, 1e-3 for adamw
   double momentum = 0.9;
   double weight_decay = 5e-4;
   std::string schedule = "cosine";      // none | step | cosine | ...
