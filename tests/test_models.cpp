@@ -3,13 +3,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "nn/models/factory.h"
 #include "nn/models/mlp.h"
 #include "nn/models/resnet.h"
+#include "nn/safetensors.h"
 #include "nn/summary.h"
+#include "nn/weights.h"
 
 using namespace basin;
 using namespace basin::nn;
@@ -139,4 +145,41 @@ TEST(Models, TrainStepReducesLoss) {
     p.copy_(sub(a.params(), mul(a.grads(), 0.2f)));  // plain SGD over the arena
   }
   EXPECT_LT(last, 0.5f * first);
+}
+
+// The state_dict PyTorch lists for torchvision's ResNets (tests/golden/resnet_keys.json,
+// written by tests/golden/make_resnet_keys.py): same keys, same order, same shapes
+// and dtypes; and a safetensors file holding exactly those tensors loads strictly.
+TEST(Models, StateDictMatchesTorchvisionAndItsFileLoadsStrictly) {
+  std::ifstream f(std::string(BASIN_SOURCE_DIR) + "/tests/golden/resnet_keys.json");
+  ASSERT_TRUE(f) << "missing tests/golden/resnet_keys.json";
+  nlohmann::json spec = nlohmann::json::parse(f);
+  for (const auto& [name, keys] : spec["models"].items()) {
+    SCOPED_TRACE(name);
+    auto model = make_model(name, ModelOptions{});
+    NamedTensors sd = model->state_dict();
+    ASSERT_EQ(sd.size(), keys.size());
+    const bool write_file = name == "resnet34";  // the model the NSO paper fine-tunes; one file keeps this fast
+    NamedTensors file;  // what a PyTorch export of this model holds
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const std::string key = keys[i][0];
+      const Shape shape = keys[i][1].get<Shape>();
+      const std::string dtype = keys[i][2];
+      EXPECT_EQ(sd[i].first, key);
+      EXPECT_EQ(sd[i].second.shape(), shape) << key;
+      EXPECT_STREQ(dtype_name(sd[i].second.dtype()), dtype.c_str()) << key;
+      if (write_file)
+        file.emplace_back(key, dtype == "int64" ? Tensor::full(shape, 7.0, DType::Int64) : Tensor::full(shape, 0.25f));
+    }
+    if (!write_file) continue;
+    const std::string path = ::testing::TempDir() + "/torchvision_" + name + ".safetensors";
+    save_safetensors(path, file);
+    auto fresh = make_model(name, ModelOptions{});
+    LoadReport report = load_weights(*fresh, path);  // strict by default: throws on any mismatch
+    EXPECT_TRUE(report.missing.empty() && report.unexpected.empty());
+    NamedTensors loaded = fresh->state_dict();
+    EXPECT_EQ(loaded[find_named(loaded, "fc.weight")].second.to_vector()[0], 0.25f);
+    EXPECT_EQ(loaded[find_named(loaded, "bn1.num_batches_tracked")].second.to_int_vector()[0], 7);
+    std::remove(path.c_str());
+  }
 }
