@@ -10,10 +10,11 @@ volatile std::sig_atomic_t g_signal = 0;
 struct sigaction g_old_int, g_old_term;
 
 extern "C" void on_stop_signal(int sig) {
-  if (g_signal != 0 && sig == SIGINT) {
-    // Second Ctrl-C: give up on the orderly stop.
-    std::signal(SIGINT, SIG_DFL);
-    std::raise(SIGINT);
+  if (g_signal != 0) {
+    // A second SIGINT or SIGTERM: give up on the orderly stop and exit at once
+    // (the last checkpoint on disk is complete: it is replaced atomically).
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
     return;
   }
   g_signal = sig;

@@ -15,6 +15,7 @@
 #include "train/data_setup.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
+#include "train/nonfinite.h"
 #include "train/progress.h"
 #include "train/signals.h"
 
@@ -101,7 +102,27 @@ nlohmann::json summary_json(const TrainResult& r) {
                         {"stopped_at_max_steps", r.stopped_at_max_steps}};
 }
 
+namespace {
+TrainResult run_training_impl(TrainConfig c, const TrainOptions& o);
+}  // namespace
+
+// Out of memory is the one failure whose fix depends on the run's settings: say
+// which, keep the allocator's figures, and point at the usual remedy.
 TrainResult run_training(TrainConfig c, const TrainOptions& o) {
+  const std::string model = c.model, device = c.device;
+  const std::int64_t batch = c.batch_size;
+  try {
+    return run_training_impl(std::move(c), o);
+  } catch (const OutOfMemoryError& e) {
+    std::ostringstream os;
+    os << "out of memory training " << model << " with batch size " << batch << " on " << device << ": "
+       << e.what() << ". Try a smaller --batch-size (the last checkpoint, if any, is intact)";
+    throw OutOfMemoryError(os.str());
+  }
+}
+
+namespace {
+TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
   const auto t_start = Clock::now();
   c.resolve();
   TrainResult res;
@@ -209,6 +230,12 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
           throw NonFiniteLossError(os.str());
         }
         loss.backward();
+        if (std::string bad = first_nonfinite_grad(model->arena()); !bad.empty()) {
+          std::ostringstream os;
+          os << "non-finite gradient of " << bad << " (loss " << l << ") at epoch " << epoch + 1 << ", step "
+             << pos.step + 1 << " (batch " << b.index + 1 << " of " << nb << ")";
+          throw NonFiniteLossError(os.str());
+        }
         if (!recorded) {
           recorded = true;
           batch_loss = l;
@@ -296,5 +323,6 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
   res.seconds = since(t_start);
   return res;
 }
+}  // namespace
 
 }  // namespace basin::train
