@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 SAN_BUILD_DIR=${SAN_BUILD_DIR:-build-san}
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 FUZZ_MAX_LEN=${FUZZ_MAX_LEN:-65536}
-bash scripts/sanitize.sh --build-only
-
 targets=${FUZZ_TARGETS:-$(cd fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')}
+# shellcheck disable=SC2086
+SAN_TARGETS="$(echo $targets)" bash scripts/sanitize.sh --build-only
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export OMP_WAIT_POLICY=passive

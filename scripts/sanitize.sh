@@ -4,7 +4,9 @@
 # also instrumented for libFuzzer (-fsanitize=fuzzer-no-link) and holds the fuzz
 # targets, so scripts/fuzz.sh reuses it instead of compiling everything again.
 # Environment: SAN_BUILD_DIR (build-san), SAN_BUILD_TYPE (Debug: assertions and -g,
-# with -O1 so ASan runs at a usable speed), JOBS (all cores).
+# with -O1 so ASan runs at a usable speed), JOBS (all cores), SAN_TARGETS (what to
+# build: by default the test binary and the `basin` it runs; the benchmarks are
+# not needed under sanitizers).
 # Arguments: --build-only (configure + build, no tests), anything else goes to ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +20,8 @@ if [ ! -f "$SAN_BUILD_DIR/build.ninja" ]; then
     -DCMAKE_BUILD_TYPE="${SAN_BUILD_TYPE:-Debug}" -DCMAKE_CXX_FLAGS="-O1" \
     -DBASIN_CUDA=OFF -DBASIN_SANITIZE=ON -DBASIN_FUZZ=ON -DBASIN_TESTS=ON
 fi
-cmake --build "$SAN_BUILD_DIR" -j "$JOBS"
+# shellcheck disable=SC2086
+cmake --build "$SAN_BUILD_DIR" -j "$JOBS" --target ${SAN_TARGETS:-basin_tests basin_cli}
 [ "$build_only" = 1 ] && exit 0
 
 # Leaks are errors; UBSan reports abort (-fno-sanitize-recover) with a stack.
