@@ -55,10 +55,11 @@ basin::nn::ModelOptions mlp_options(std::vector<std::int64_t> hidden) {
 
 // A safetensors file: 8-byte little-endian header length, JSON, data.
 std::vector<std::uint8_t> safetensors_bytes(const std::string& json, std::size_t data_bytes, std::uint64_t hlen = 0) {
-  std::vector<std::uint8_t> b(8);
   if (hlen == 0) hlen = json.size();
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<std::uint8_t>(hlen >> (8 * i));
-  b.insert(b.end(), json.begin(), json.end());
+  std::vector<std::uint8_t> b;
+  b.reserve(8 + json.size() + data_bytes);
+  for (int i = 0; i < 8; ++i) b.push_back(static_cast<std::uint8_t>(hlen >> (8 * i)));
+  for (char c : json) b.push_back(static_cast<std::uint8_t>(c));
   b.resize(b.size() + data_bytes, 0);
   return b;
 }
