@@ -86,30 +86,7 @@ def gen_range(name, t):
 # ---------------------------------------------------------------------------
 # safetensors writer (the python package is not installed here)
 
-ST_DTYPE = {np.dtype("float32"): "F32", np.dtype("int64"): "I64", np.dtype("int32"): "I32", np.dtype("uint8"): "U8"}
-
-
-def save_safetensors(path, tensors, metadata=None):
-    header, blobs, off = {}, [], 0
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    for name, a in tensors.items():
-        a = np.ascontiguousarray(a)
-        if a.dtype == np.float64:
-            a = a.astype(np.float32)
-        b = a.tobytes()
-        header[name] = {"dtype": ST_DTYPE[a.dtype], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+from st_writer import save_safetensors  # noqa: E402  (shared writer, this folder)
 
 
 def np32(t):

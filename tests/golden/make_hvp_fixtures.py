@@ -25,28 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ST_DTYPE = {np.dtype(np.float32): "F32", np.dtype(np.int64): "I64"}
-
-
-def save_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, a in tensors.items():
-        a = np.array(a, order="C")  # (ascontiguousarray would turn a 0-d array into [1])
-        if a.dtype == np.float64:
-            a = a.astype(np.float32)
-        b = a.tobytes()
-        header[name] = {"dtype": ST_DTYPE[a.dtype], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+from st_writer import save_safetensors  # noqa: E402  (shared writer, this folder)
 
 
 class MLP(nn.Module):
