@@ -7,6 +7,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/profiler.h"
 #include "kernels/elementwise.h"
 #include "kernels/fill_copy.h"
 
@@ -60,7 +61,13 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
     BASIN_CHECK(!n->released, "backward: the graph through '"
                                   << n->name() << "' was already freed by an earlier backward(); "
                                   << "run the forward pass again before calling backward a second time");
-    std::vector<Tensor> grads = n->apply(g);
+    std::vector<Tensor> grads;
+    if (Profiler::active() && !dynamic_cast<AccumulateGrad*>(n.get())) {
+      ProfileTimer timer("backward", n->name(), g.device());
+      grads = n->apply(g);
+    } else {
+      grads = n->apply(g);
+    }
     BASIN_CHECK(grads.empty() || grads.size() == n->next.size(),
                 "backward of '" << n->name() << "' returned " << grads.size() << " gradients for "
                                 << n->next.size() << " inputs");

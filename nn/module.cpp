@@ -1,5 +1,7 @@
 #include "nn/module.h"
 
+#include "autograd/profiler.h"
+
 #include <sstream>
 
 #include "autograd/grad_mode.h"
@@ -47,7 +49,14 @@ std::string LoadReport::str() const {
 Module::~Module() = default;
 
 Tensor Module::operator()(const Tensor& x) {
-  Tensor y = forward(x);
+  Tensor y;
+  if (Profiler::active() && children_.empty()) {
+    // Leaf layers only, so a block's time is not counted again in its parent.
+    ProfileTimer timer("forward", type_name_, x.device());
+    y = forward(x);
+  } else {
+    y = forward(x);
+  }
   if (g_observer) g_observer->after_forward(*this, x, y);
   return y;
 }

@@ -292,3 +292,15 @@ TEST(InspectCli, PrintsTheLayerTable) {
   EXPECT_NE(r.out.find("[1, 32]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(std::to_string(784 * 32 + 32 + 32 * 10 + 10)), std::string::npos) << r.out;
 }
+
+TEST(TrainCli, ProfileWritesAPerOpTable) {
+  std::string out = tmp_root() + "/profile";
+  CliRun r = run_basin("train " + tiny_args(out) + " --epochs 1 --profile");
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string table = slurp(out + "/profile.txt");
+  EXPECT_NE(table.find("forward"), std::string::npos) << table;
+  EXPECT_NE(table.find("backward"), std::string::npos) << table;
+  EXPECT_NE(table.find("Linear"), std::string::npos) << table;
+  EXPECT_NE(table.find("peak memory"), std::string::npos) << table;
+  EXPECT_NE(r.err.find("profile"), std::string::npos) << r.err;
+}

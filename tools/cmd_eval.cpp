@@ -11,6 +11,7 @@
 #include "nn/safetensors.h"
 #include "nn/weights.h"
 #include "tools/command.h"
+#include "tools/profile_report.h"
 #include "train/saved_model.h"
 #include "train/config.h"
 #include "train/data_setup.h"
@@ -24,6 +25,7 @@ struct EvalCli {
   std::string model, weights, data = "fashion-mnist", hidden, small_input, device = "auto", split = "test";
   int image_size = 0, eval_resize = 0, workers = 2;
   std::int64_t batch_size = 256, limit = 0;
+  bool profile = false;
 };
 
 void run(const EvalCli& e) {
@@ -48,7 +50,14 @@ void run(const EvalCli& e) {
   data::DataLoader loader(ds, train::eval_transform(e.data, image_size, e.eval_resize), lo);
   auto model = train::make_run_model(c, ds->channels(), image_size, ds->num_classes(), device);
   nn::load_weights(*model, e.weights);
+  Profiler profiler;
+  std::unique_ptr<ProfileScope> profiling;
+  if (e.profile) profiling = std::make_unique<ProfileScope>(profiler);
   train::RunningStats s = train::evaluate(*model, loader);
+  if (e.profile) {
+    profiling.reset();
+    tools::report_profile(profiler, device, "");
+  }
   nlohmann::json j{{"loss", s.loss()}, {"accuracy", s.accuracy()}, {"count", s.count}};
   std::printf("%s\n", j.dump().c_str());
 }
@@ -67,6 +76,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--batch-size", e->batch_size, "Batch size")->capture_default_str();
   cmd->add_option("--limit", e->limit, "Evaluate only the first N images (0: all)");
   cmd->add_option("--workers", e->workers, "Data-loader threads")->capture_default_str();
+  cmd->add_flag("--profile", e->profile, "Time every layer's forward pass; print the table on stderr");
   cmd->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([e] { run(*e); });
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tools/command.h"
+#include "tools/profile_report.h"
 #include "train/run_dir.h"
 #include "train/trainer.h"
 
@@ -20,6 +21,7 @@ struct TrainCli {
   std::string hidden = "256,128";
   bool no_shuffle = false;
   bool quiet = false;
+  bool profile = false;
   CLI::App* cmd = nullptr;
 };
 
@@ -58,7 +60,7 @@ void run(TrainCli& cli) {
     for (const CLI::Option* opt : cli.cmd->get_options()) {
       const std::string& n = opt->get_name();
       if (opt->count() == 0 || n == "--resume" || n == "--epochs" || n == "--workers" || n == "--json" ||
-          n == "--device" || n == "--max-steps" || n == "--quiet" || n == "--help")
+          n == "--device" || n == "--max-steps" || n == "--quiet" || n == "--profile" || n == "--help")
         continue;
       std::fprintf(stderr, "basin train: warning: %s is ignored with --resume (the run keeps its config.json)\n",
                    n.c_str());
@@ -71,7 +73,14 @@ void run(TrainCli& cli) {
   basin::train::TrainOptions o;
   o.resume = resume;
   if (cli.quiet) o.progress = nullptr;
+  basin::Profiler profiler;
+  std::unique_ptr<basin::ProfileScope> profiling;
+  if (cli.profile) profiling = std::make_unique<basin::ProfileScope>(profiler);
   basin::train::TrainResult r = basin::train::run_training(c, o);
+  if (cli.profile) {
+    profiling.reset();
+    basin::tools::report_profile(profiler, basin::Device::parse(r.config.device), r.dir.path + "/profile.txt");
+  }
   if (r.interrupted) {
     std::fprintf(stderr, "\nbasin train: interrupted (signal) at epoch %d, step %lld; checkpoint written.\n"
                          "Continue with: basin train --resume %s\n",
@@ -171,6 +180,9 @@ void setup(CLI::App& app) {
   cmd->add_option("--out", c.out, "Run folder (default: runs/<timestamp>-<model>-<optimizer>)")->group(g_run);
   cmd->add_option("--resume", cli->resume, "Continue the run in this folder from its checkpoint (its config.json is used; "
                                           "--epochs, --max-steps, --workers and --device may be given)")
+      ->group(g_run);
+  cmd->add_flag("--profile", cli->profile,
+                "Time every layer's forward and every op's backward; print the table and write RUNDIR/profile.txt")
       ->group(g_run);
   cmd->add_flag("--json", c.json, "Print a one-line JSON summary on stdout at the end")->group(g_run);
   cmd->add_flag("--quiet", cli->quiet, "No progress bar (epoch lines are still printed)")->group(g_run);
