@@ -86,7 +86,11 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& 
   }
 }
 
-void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {
+// Average pooling and adaptive average pooling differ only in where each
+// output's window lies; the loops are shared and take the window rule.
+namespace {
+template <class WindowOf>
+void average_forward(const Tensor& x, Tensor& out, WindowOf window_of) {
   i64 planes = x.shape()[0] * x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   i64 OH = out.shape()[2], OW = out.shape()[3];
   const float* xp = x.data<float>();
@@ -96,7 +100,7 @@ void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {
     const float* src = xp + pl * H * W;
     for (i64 oh = 0; oh < OH; ++oh)
       for (i64 ow = 0; ow < OW; ++ow) {
-        AvgWindow win = avg_window(oh, ow, H, W, p);
+        AvgWindow win = window_of(oh, ow, OH, OW, H, W);
         float acc = 0.0f;
         for (i64 ih = win.h0; ih < win.h1; ++ih)
           for (i64 iw = win.w0; iw < win.w1; ++iw) acc += src[ih * W + iw];
@@ -105,7 +109,8 @@ void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {
   }
 }
 
-void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dParams& p) {
+template <class WindowOf>
+void average_backward(const Tensor& grad_out, Tensor& grad_x, WindowOf window_of) {
   i64 planes = grad_x.shape()[0] * grad_x.shape()[1], H = grad_x.shape()[2], W = grad_x.shape()[3];
   i64 OH = grad_out.shape()[2], OW = grad_out.shape()[3];
   const float* gy = grad_out.data<float>();
@@ -116,7 +121,7 @@ void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dPar
     std::memset(dst, 0, sizeof(float) * static_cast<size_t>(H * W));
     for (i64 oh = 0; oh < OH; ++oh)
       for (i64 ow = 0; ow < OW; ++ow) {
-        AvgWindow win = avg_window(oh, ow, H, W, p);
+        AvgWindow win = window_of(oh, ow, OH, OW, H, W);
         float g = gy[(pl * OH + oh) * OW + ow] / win.divisor;
         for (i64 ih = win.h0; ih < win.h1; ++ih)
           for (i64 iw = win.w0; iw < win.w1; ++iw) dst[ih * W + iw] += g;
@@ -124,46 +129,27 @@ void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dPar
   }
 }
 
-void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& out) {
-  i64 planes = x.shape()[0] * x.shape()[1], H = x.shape()[2], W = x.shape()[3];
-  i64 OH = out.shape()[2], OW = out.shape()[3];
-  const float* xp = x.data<float>();
-  float* yp = out.data<float>();
-#pragma omp parallel for schedule(static)
-  for (i64 pl = 0; pl < planes; ++pl) {
-    const float* src = xp + pl * H * W;
-    for (i64 oh = 0; oh < OH; ++oh) {
-      i64 h0 = bin_start(oh, OH, H), h1 = bin_end(oh, OH, H);
-      for (i64 ow = 0; ow < OW; ++ow) {
-        i64 w0 = bin_start(ow, OW, W), w1 = bin_end(ow, OW, W);
-        float acc = 0.0f;
-        for (i64 ih = h0; ih < h1; ++ih)
-          for (i64 iw = w0; iw < w1; ++iw) acc += src[ih * W + iw];
-        yp[(pl * OH + oh) * OW + ow] = acc / static_cast<float>((h1 - h0) * (w1 - w0));
-      }
-    }
-  }
+// Adaptive pooling's bins: [floor(i*in/out), ceil((i+1)*in/out)), as PyTorch.
+AvgWindow adaptive_window(i64 oh, i64 ow, i64 OH, i64 OW, i64 H, i64 W) {
+  i64 h0 = bin_start(oh, OH, H), h1 = bin_end(oh, OH, H);
+  i64 w0 = bin_start(ow, OW, W), w1 = bin_end(ow, OW, W);
+  return {h0, h1, w0, w1, static_cast<float>((h1 - h0) * (w1 - w0))};
+}
+}  // namespace
+
+void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {
+  average_forward(x, out, [&p](i64 oh, i64 ow, i64, i64, i64 H, i64 W) { return avg_window(oh, ow, H, W, p); });
 }
 
+void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dParams& p) {
+  average_backward(grad_out, grad_x,
+                   [&p](i64 oh, i64 ow, i64, i64, i64 H, i64 W) { return avg_window(oh, ow, H, W, p); });
+}
+
+void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& out) { average_forward(x, out, adaptive_window); }
+
 void adaptive_avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x) {
-  i64 planes = grad_x.shape()[0] * grad_x.shape()[1], H = grad_x.shape()[2], W = grad_x.shape()[3];
-  i64 OH = grad_out.shape()[2], OW = grad_out.shape()[3];
-  const float* gy = grad_out.data<float>();
-  float* gx = grad_x.data<float>();
-#pragma omp parallel for schedule(static)
-  for (i64 pl = 0; pl < planes; ++pl) {
-    float* dst = gx + pl * H * W;
-    std::memset(dst, 0, sizeof(float) * static_cast<size_t>(H * W));
-    for (i64 oh = 0; oh < OH; ++oh) {
-      i64 h0 = bin_start(oh, OH, H), h1 = bin_end(oh, OH, H);
-      for (i64 ow = 0; ow < OW; ++ow) {
-        i64 w0 = bin_start(ow, OW, W), w1 = bin_end(ow, OW, W);
-        float g = gy[(pl * OH + oh) * OW + ow] / static_cast<float>((h1 - h0) * (w1 - w0));
-        for (i64 ih = h0; ih < h1; ++ih)
-          for (i64 iw = w0; iw < w1; ++iw) dst[ih * W + iw] += g;
-      }
-    }
-  }
+  average_backward(grad_out, grad_x, adaptive_window);
 }
 
 }  // namespace basin::kernels::cpu
