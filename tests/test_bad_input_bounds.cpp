@@ -76,6 +76,12 @@ void fake_mnist(const std::string& images, const std::string& labels, std::uint3
   }
 }
 
+// write_png into a folder made on demand.
+void png_at(const std::string& path, const Image& im) {
+  fs::create_directories(fs::path(path).parent_path());
+  write_png(path, im);
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -122,7 +128,7 @@ TEST(BadInputBounds, SpecialFilesAreRefusedNotHungOn) {
   expect_error([&] { basin::nn::load_safetensors(d.path.string()); }, {"folder"});
   ::close(s);
   // A FIFO with an image name in a class folder is skipped like a corrupt file.
-  write_png(d / "root/a/ok.png", Image::hwc_u8(2, 2, 1, {1, 2, 3, 4}));
+  png_at(d / "root/a/ok.png", Image::hwc_u8(2, 2, 1, {1, 2, 3, 4}));
   ASSERT_EQ(::mkfifo((d / "root/a/pipe.png").c_str(), 0600), 0);
   ImageFolderDataset ds(d / "root", 1);
   EXPECT_EQ(ds.size(), 1);  // not a regular file: not listed
@@ -143,14 +149,14 @@ TEST(BadInputBounds, LongThinImagesAreSkippedBeforeTheResizeAllocates) {
   EXPECT_EQ(ok.width, 224);
   // Through the loader: the thin image is skipped with one warning, the others train.
   TempDir d;
-  write_png(d / "root/a/thin.png", thin);
-  write_png(d / "root/a/ok.png", Image::hwc_u8(4, 4, 3, std::vector<std::uint8_t>(48, 9)));
-  write_png(d / "root/b/ok.png", Image::hwc_u8(5, 4, 3, std::vector<std::uint8_t>(60, 9)));
+  png_at(d / "root/a/thin.png", thin);
+  png_at(d / "root/a/ok.png", Image::hwc_u8(4, 4, 3, std::vector<std::uint8_t>(48, 9)));
+  png_at(d / "root/b/ok.png", Image::hwc_u8(5, 4, 3, std::vector<std::uint8_t>(60, 9)));
   auto ds = std::make_shared<ImageFolderDataset>(d / "root", 3);
   LoaderOptions lo;
   lo.shuffle = false;
   lo.num_workers = 1;
-  DataLoader loader(ds, eval_pipeline(16), lo);
+  DataLoader loader(ds, eval_pipeline(224), lo);  // the default image size
   ::testing::internal::CaptureStderr();
   std::int64_t rows = 0;
   for (int epoch = 0; epoch < 2; ++epoch) {
@@ -202,7 +208,7 @@ TEST(BadInputBounds, IdxDeclaringMillionsLoadsOnlyWhatTheLimitNeeds) {
 
 TEST(BadInputBounds, BatchSizeIsCappedAtTheDatasetSize) {
   TempDir d;
-  for (int i = 0; i < 7; ++i) write_png(d / ("root/a/" + std::to_string(i) + ".png"), Image::hwc_u8(3, 3, 1, std::vector<std::uint8_t>(9, 1)));
+  for (int i = 0; i < 7; ++i) png_at(d / ("root/a/" + std::to_string(i) + ".png"), Image::hwc_u8(3, 3, 1, std::vector<std::uint8_t>(9, 1)));
   auto ds = std::make_shared<ImageFolderDataset>(d / "root", 1);
   for (std::int64_t bs : {std::int64_t{10'000'000}, std::int64_t{1} << 40, std::int64_t{8}, std::int64_t{7}}) {
     for (bool drop_last : {false, true}) {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "tensor/error.h"
 #include "data_test_util.h"
 #include "nn/models/factory.h"
 #include "nn/safetensors.h"
