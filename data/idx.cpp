@@ -2,11 +2,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "io/input_file.h"
 #include "tensor/error.h"
 
 namespace basin::data {
@@ -16,35 +18,62 @@ namespace {
 // claims billions of elements.
 constexpr std::int64_t kMaxElements = std::int64_t{1} << 32;
 
-std::vector<std::uint8_t> read_all(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  BASIN_CHECK(f, "IDX file " << path << ": cannot open (" << std::strerror(errno) << ")");
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> guard(f, gzclose);
-  std::vector<std::uint8_t> bytes;
-  std::vector<std::uint8_t> chunk(1 << 16);  // 64 KiB: big enough for speed, cheap per call
-  for (;;) {
-    int n = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()));
-    if (n < 0) {
-      int code = 0;
-      const char* msg = gzerror(f, &code);
-      BASIN_FAIL("IDX file " << path << ": corrupt gzip stream (" << (msg ? msg : "unknown zlib error") << ")");
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
-    BASIN_CHECK(static_cast<std::int64_t>(bytes.size()) <= kMaxElements + 64,
-                "IDX file " << path << ": larger than " << kMaxElements << " bytes");
+// A gzip or plain IDX stream opened from a regular file only (a FIFO or device
+// would block or never end).
+class IdxReader {
+ public:
+  explicit IdxReader(const std::string& path) : path_(path) {
+    io::InputFile in;
+    const std::string why = in.open(path);
+    BASIN_CHECK(why.empty(), "IDX file " << path << ": cannot open (" << why << ")");
+    file_size_ = in.size();
+    f_ = gzdopen(in.fd(), "rb");
+    BASIN_CHECK(f_, "IDX file " << path << ": cannot open (" << std::strerror(errno) << ")");
+    in.release();  // gzclose closes it
   }
-  // gzread reports a stream cut short as a clean end plus an error state.
-  int code = 0;
-  const char* msg = gzerror(f, &code);
-  BASIN_CHECK(code == Z_OK || code == Z_STREAM_END,
-              "IDX file " << path << ": corrupt or truncated gzip stream (" << (msg ? msg : "?") << ")");
-  return bytes;
-}
+  ~IdxReader() { gzclose(f_); }
+  IdxReader(const IdxReader&) = delete;
+  IdxReader& operator=(const IdxReader&) = delete;
+
+  // Up to n bytes appended to `out`, in chunks: memory grows with the bytes that
+  // really follow, never with what a header claims. Returns the count read.
+  std::size_t read(std::vector<std::uint8_t>& out, std::size_t n) {
+    std::size_t got = 0;
+    while (got < n) {
+      const unsigned want = static_cast<unsigned>(std::min<std::size_t>(n - got, 1 << 20));
+      const std::size_t at = out.size();
+      out.resize(at + want);
+      const int r = gzread(f_, out.data() + at, want);
+      if (r < 0) {
+        int code = 0;
+        const char* msg = gzerror(f_, &code);
+        BASIN_FAIL("IDX file " << path_ << ": corrupt gzip stream (" << (msg ? msg : "unknown zlib error") << ")");
+      }
+      out.resize(at + static_cast<std::size_t>(r));
+      got += static_cast<std::size_t>(r);
+      if (r == 0) break;
+    }
+    // gzread reports a stream cut short as a clean end plus an error state.
+    int code = 0;
+    const char* msg = gzerror(f_, &code);
+    BASIN_CHECK(code == Z_OK || code == Z_STREAM_END,
+                "IDX file " << path_ << ": corrupt or truncated gzip stream (" << (msg ? msg : "?") << ")");
+    return got;
+  }
+  bool plain() const { return gzdirect(f_) == 1; }
+  std::uint64_t file_size() const { return file_size_; }
+
+ private:
+  std::string path_;
+  gzFile f_ = nullptr;
+  std::uint64_t file_size_ = 0;
+};
 }  // namespace
 
-IdxArray read_idx(const std::string& path) {
-  std::vector<std::uint8_t> b = read_all(path);
+IdxArray read_idx(const std::string& path, std::int64_t max_items) {
+  IdxReader in(path);
+  std::vector<std::uint8_t> b;
+  in.read(b, 4);
   BASIN_CHECK(b.size() >= 4, "IDX file " << path << ": " << b.size() << " bytes, too short for the 4-byte magic");
   BASIN_CHECK(b[0] == 0 && b[1] == 0, "IDX file " << path << ": bad magic (first two bytes are "
                                                   << int(b[0]) << ", " << int(b[1]) << ", expected 0, 0)");
@@ -53,6 +82,7 @@ IdxArray read_idx(const std::string& path) {
   const int ndim = b[3];
   BASIN_CHECK(ndim >= 1 && ndim <= 4, "IDX file " << path << ": bad magic, " << ndim << " dimensions (expected 1 to 4)");
   const std::size_t header = 4 + 4 * static_cast<std::size_t>(ndim);
+  in.read(b, header - 4);
   BASIN_CHECK(b.size() >= header, "IDX file " << path << ": truncated header (" << b.size() << " bytes for "
                                               << ndim << " dimensions)");
   IdxArray a;
@@ -65,12 +95,31 @@ IdxArray read_idx(const std::string& path) {
                 "IDX file " << path << ": dims claim more than " << kMaxElements << " elements");
     total *= v;
   }
-  const std::int64_t have = static_cast<std::int64_t>(b.size() - header);
-  BASIN_CHECK(have >= total, "IDX file " << path << ": truncated, the dims promise " << total
+  // Only the first max_items along dim 0 are read (--limit-train N of a file
+  // that declares millions); the rest of the file is neither read nor checked.
+  std::int64_t want = total;
+  const bool limited = max_items > 0 && max_items < a.dims[0];
+  if (limited) {
+    want = total / a.dims[0] * max_items;
+    a.dims[0] = max_items;
+  }
+  // A plain file's size is known: a header promising more than follows is
+  // refused before anything is allocated for it.
+  if (in.plain() && !limited) {
+    const std::uint64_t have = in.file_size() - std::min<std::uint64_t>(in.file_size(), header);
+    BASIN_CHECK(have >= static_cast<std::uint64_t>(total), "IDX file " << path << ": truncated, the dims promise " << total
                                          << " bytes of data but only " << have << " follow the header");
-  BASIN_CHECK(have == total, "IDX file " << path << ": " << (have - total)
-                                         << " unexpected bytes after the data that the dims describe");
-  a.data.assign(b.begin() + header, b.end());
+  }
+  a.data.reserve(static_cast<std::size_t>(std::min<std::int64_t>(want, in.plain() ? want : (std::int64_t{1} << 24))));
+  const std::int64_t have = static_cast<std::int64_t>(in.read(a.data, static_cast<std::size_t>(want)));
+  BASIN_CHECK(have >= want, "IDX file " << path << ": truncated, the dims promise " << want
+                                        << " bytes of data but only " << have << " follow the header");
+  if (!limited) {
+    std::vector<std::uint8_t> extra;
+    const std::size_t more = in.read(extra, 1 << 16);
+    BASIN_CHECK(more == 0, "IDX file " << path << ": " << (more < (1u << 16) ? std::to_string(more) : "65536 or more")
+                                       << " unexpected bytes after the data that the dims describe");
+  }
   return a;
 }
 

@@ -17,8 +17,10 @@ struct IdxArray {
 
 // Reads and validates `path`; any problem throws basin::Error naming the file and
 // what is wrong (bad magic, unsupported type, dims, truncated or trailing data,
-// corrupt gzip stream).
-IdxArray read_idx(const std::string& path);
+// corrupt gzip stream, not a regular file). max_items > 0 reads only the first
+// max_items entries along dim 0 (dims[0] then says how many were read); memory
+// grows with the bytes actually read, never with what the header claims.
+IdxArray read_idx(const std::string& path, std::int64_t max_items = 0);
 // Writes an unsigned-byte IDX file, gzip-compressed when `gzip` is true.
 void write_idx(const std::string& path, const IdxArray& array, bool gzip);
 

@@ -19,10 +19,10 @@ const std::vector<std::string>& fashion_mnist_class_names() {
 }
 
 IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels_path,
-                       std::vector<std::string> class_names, std::string description)
+                       std::vector<std::string> class_names, std::string description, std::int64_t max_samples)
     : classes_(std::move(class_names)), description_(std::move(description)) {
-  IdxArray im = read_idx(images_path);
-  IdxArray lb = read_idx(labels_path);
+  IdxArray im = read_idx(images_path, max_samples);
+  IdxArray lb = read_idx(labels_path, max_samples);
   BASIN_CHECK(im.dims.size() == 3, "IDX images file " << images_path << ": expected 3 dims [N, H, W], found "
                                                       << im.dims.size());
   BASIN_CHECK(lb.dims.size() == 1, "IDX labels file " << labels_path << ": expected 1 dim [N], found "
@@ -47,7 +47,8 @@ IdxDataset::IdxDataset(const std::string& images_path, const std::string& labels
   if (description_.empty()) description_ = images_path;
 }
 
-std::shared_ptr<IdxDataset> IdxDataset::fashion_mnist(const std::string& split, const std::string& dir_in) {
+std::shared_ptr<IdxDataset> IdxDataset::fashion_mnist(const std::string& split, const std::string& dir_in,
+                                                      std::int64_t max_samples) {
   const std::string dir = dir_in.empty() ? fashion_mnist_dir() : dir_in;
   std::string prefix;
   if (split == "train")
@@ -58,7 +59,7 @@ std::shared_ptr<IdxDataset> IdxDataset::fashion_mnist(const std::string& split, 
     BASIN_FAIL("fashion-mnist: unknown split '" << split << "' (train or test)");
   return std::make_shared<IdxDataset>(dir + "/" + prefix + "-images-idx3-ubyte.gz",
                                       dir + "/" + prefix + "-labels-idx1-ubyte.gz", fashion_mnist_class_names(),
-                                      "fashion-mnist " + split + " (" + dir + ")");
+                                      "fashion-mnist " + split + " (" + dir + ")", max_samples);
 }
 
 Sample IdxDataset::get(std::int64_t index) const {

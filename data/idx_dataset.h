@@ -18,11 +18,14 @@ class IdxDataset : public Dataset {
  public:
   // Throws basin::Error naming the file when either file is bad, when the image
   // and label counts differ, or when a label is >= the number of classes.
-  // Without class names, the classes are "0".."max label".
+  // Without class names, the classes are "0".."max label". max_samples > 0 reads
+  // only the first max_samples images and labels (--limit-train): a file that
+  // declares millions costs what the limit needs, not what the header claims.
   IdxDataset(const std::string& images_path, const std::string& labels_path,
-             std::vector<std::string> class_names = {}, std::string description = "");
+             std::vector<std::string> class_names = {}, std::string description = "", std::int64_t max_samples = 0);
   // split: "train" or "test" ("t10k"); dir defaults to fashion_mnist_dir().
-  static std::shared_ptr<IdxDataset> fashion_mnist(const std::string& split, const std::string& dir = "");
+  static std::shared_ptr<IdxDataset> fashion_mnist(const std::string& split, const std::string& dir = "",
+                                                   std::int64_t max_samples = 0);
 
   std::int64_t size() const override { return n_; }
   Sample get(std::int64_t index) const override;

@@ -11,6 +11,11 @@
 
 namespace basin::data {
 
+// Largest width * height * channels we agree to hold (256 Mi values): a header that
+// claims more, or a transform that would produce more (Resize of a 1x20000 image),
+// is a CorruptSampleError rather than an allocation.
+constexpr std::int64_t kMaxImageValues = std::int64_t{1} << 28;
+
 enum class ImageLayout { HWC_U8, CHW_F32 };
 
 struct Image {

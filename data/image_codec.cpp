@@ -1,6 +1,7 @@
 #include "data/image_codec.h"
 
 #include "io/atomic_file.h"
+#include "io/input_file.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -162,10 +163,16 @@ Image decode_image(const std::uint8_t* data, std::size_t size, int channels, con
 }
 
 Image read_image_file(const std::string& path, int channels) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw CorruptSampleError("image " + path + ": cannot open");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) throw CorruptSampleError("image " + path + ": read error");
+  io::InputFile f;
+  const std::string why = f.open(path);
+  if (!why.empty()) throw CorruptSampleError("image " + path + ": cannot open (" + why + ")");
+  // Bounded before a byte is read: no image the decoder accepts is this large.
+  if (f.size() > kMaxImageFileBytes)
+    throw CorruptSampleError("image " + path + ": file of " + std::to_string(f.size()) + " bytes (limit " +
+                             std::to_string(kMaxImageFileBytes) + ")");
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(f.size()));
+  if (!bytes.empty() && !f.read_at(bytes.data(), bytes.size(), 0))
+    throw CorruptSampleError("image " + path + ": read error (or the file shrank while being read)");
   return decode_image(bytes.data(), bytes.size(), channels, path);
 }
 

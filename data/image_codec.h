@@ -9,9 +9,10 @@
 
 namespace basin::data {
 
-// Largest width * height * channels we agree to decode (256 Mi values): a header
-// that claims more is treated as corrupt rather than allocated.
-constexpr std::int64_t kMaxImageValues = std::int64_t{1} << 28;
+// kMaxImageValues (data/image.h) bounds what a header may claim. Files are bounded
+// too, before they are read: 512 MiB is more than any image within
+// kMaxImageValues takes uncompressed (BMP, PPM), so only junk is refused.
+constexpr std::uint64_t kMaxImageFileBytes = std::uint64_t{1} << 29;
 
 // Empty when the JPEG's marker structure is safe to hand to stb_image, else what
 // is wrong: a segment running past the end, or a Huffman table (DHT) with a bad
@@ -30,7 +31,8 @@ std::string check_pnm_header(const std::uint8_t* data, std::size_t size);
 // lowers it to keep each input fast).
 Image decode_image(const std::uint8_t* data, std::size_t size, int channels, const std::string& name,
                    std::int64_t max_values = kMaxImageValues);
-// Reads and decodes a file (an unreadable file is a CorruptSampleError too).
+// Reads and decodes a file (an unreadable file is a CorruptSampleError too, as is
+// one that is not a regular file or is larger than kMaxImageFileBytes).
 Image read_image_file(const std::string& path, int channels);
 
 // PNG bytes of an 8-bit HWC image.

@@ -2,9 +2,15 @@
 // ImageFolderDataset: torchvision's ImageFolder. ROOT/<class>/<...>/<image>; the
 // class folders sorted by name give the label indices; files are found
 // recursively in sorted order and kept when their extension (any case) is one of
-// jpg jpeg png bmp tga gif ppm pgm. Images decode on demand (in loader workers)
-// to `channels` channels. An unreadable or corrupt image makes get() throw
-// CorruptSampleError, after printing one warning per file for the whole run.
+// jpg jpeg png bmp tga gif ppm pgm. Hidden entries (names starting with '.':
+// .ipynb_checkpoints, .git, .DS_Store) are neither classes nor images. Every
+// folder is listed at most once (by device and inode); a symlinked folder is
+// followed only when it leads outside ROOT (a link back into the tree is skipped
+// with a warning), so each image counts once, under the class it sits in.
+// Images decode on demand (in loader workers) to `channels` channels. An
+// unreadable or corrupt image makes get() throw CorruptSampleError, after printing
+// one warning per file for the whole run (and one when a class has no readable
+// image left).
 #include <mutex>
 #include <set>
 #include <string>
@@ -38,8 +44,10 @@ class ImageFolderDataset : public Dataset {
   std::vector<std::string> classes_;
   std::vector<std::string> files_;
   std::vector<std::int64_t> labels_;
+  std::vector<std::int64_t> class_size_;  // images per class
   mutable std::mutex warn_mu_;
   mutable std::set<std::int64_t> warned_;
+  mutable std::vector<std::int64_t> class_bad_;  // unreadable images per class so far
 };
 
 bool is_image_extension(const std::string& filename);

@@ -78,6 +78,9 @@ DataLoader::DataLoader(DatasetPtr dataset, TransformPtr transform, LoaderOptions
   BASIN_CHECK(opt_.num_workers >= 0 && opt_.num_workers <= 256, "DataLoader: num_workers " << opt_.num_workers);
   BASIN_CHECK(opt_.prefetch >= 1, "DataLoader: prefetch " << opt_.prefetch << " (at least 1 batch)");
   BASIN_CHECK(dataset_->size() > 0, "DataLoader: dataset " << dataset_->description() << " is empty");
+  // A batch never holds more than the dataset: --batch-size 10000000 on 60000
+  // images is one batch of 60000, not a buffer sized for ten million.
+  opt_.batch_size = std::min(opt_.batch_size, dataset_->size());
   pool_ = pool_for(opt_);
   for (int w = 0; w < opt_.num_workers; ++w) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -120,6 +123,8 @@ void DataLoader::start_epoch(std::int64_t epoch, std::int64_t start_batch) {
     epoch_ = epoch;
     order_ = std::move(order);
     next_claim_ = next_deliver_ = start_batch;
+    start_batch_ = start_batch;
+    rows_ = 0;
     end_batch_ = nb;
     ready_.clear();
     skipped_ = 0;
@@ -160,13 +165,20 @@ DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
       }
       if (transform_) {
         SampleRng rng(opt_.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(current));
-        transform_->apply(s.image, rng);
+        try {
+          transform_->apply(s.image, rng);
+        } catch (const CorruptSampleError& e) {  // e.g. a resize past kMaxImageValues
+          warn_once(current, e.what());
+          ++out.skipped;
+          continue;
+        }
       }
       const Image& im = s.image;
       if (!storage) {
         first_shape.height = im.height, first_shape.width = im.width, first_shape.channels = im.channels;
         numel = im.numel();
-        const std::size_t nbytes = static_cast<std::size_t>(bs) * numel * sizeof(float);
+        // Sized by the rows this batch can hold, not by the batch size asked for.
+        const std::size_t nbytes = static_cast<std::size_t>(end - begin) * numel * sizeof(float);
         if (pool_) storage = pool_->get(nbytes);
         if (!storage) storage = Storage::allocate(nbytes, Device::cpu());
       } else {
@@ -201,6 +213,12 @@ DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
   return r;
 }
 
+void DataLoader::warn_once(std::int64_t index, const std::string& why) {
+  std::lock_guard<std::mutex> lk(warn_mu_);
+  if (warned_.insert(index).second)
+    std::fprintf(stderr, "warning: skipping %s: %s\n", dataset_->sample_name(index).c_str(), why.c_str());
+}
+
 void DataLoader::worker_loop() {
   for (;;) {
     std::int64_t b, gen;
@@ -229,6 +247,11 @@ bool DataLoader::next(Batch& out) {
       std::unique_lock<std::mutex> lk(mu_);
       BASIN_CHECK(epoch_ >= 0, "DataLoader::next: call start_epoch(epoch) first");
       if (next_deliver_ >= end_batch_) {
+        // A whole epoch of unreadable images is not an empty result (a test loss of
+        // 0 over no images): it is an error naming the data.
+        BASIN_CHECK(epoch_reported_ || !(start_batch_ == 0 && rows_ == 0 && skipped_ > 0),
+                    "DataLoader: every image of " << dataset_->description() << " is unreadable (" << skipped_
+                                                  << " skipped, 0 usable)");
         if (!epoch_reported_ && skipped_ > 0)
           std::fprintf(stderr, "warning: skipped %lld unreadable image(s) in epoch %lld of %s\n",
                        static_cast<long long>(skipped_), static_cast<long long>(epoch_),
@@ -258,6 +281,10 @@ bool DataLoader::next(Batch& out) {
     if (!opt_.device.is_cpu()) {
       r.batch.images = r.batch.images.to(opt_.device);
       r.batch.labels = r.batch.labels.to(opt_.device);
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      rows_ += r.batch.labels.numel();
     }
     out = std::move(r.batch);
     return true;

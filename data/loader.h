@@ -19,6 +19,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,7 +34,7 @@ namespace basin::data {
 class PinnedPool;  // data/loader.cpp
 
 struct LoaderOptions {
-  std::int64_t batch_size = 128;
+  std::int64_t batch_size = 128;  // capped at the dataset's size
   bool shuffle = true;
   bool drop_last = false;
   int num_workers = 2;        // 0: batches are built on the consumer's thread
@@ -62,7 +64,9 @@ class DataLoader {
   // was left of the previous one.
   void start_epoch(std::int64_t epoch, std::int64_t start_batch = 0);
   // The next batch in order; false at the end of the epoch. A worker's exception
-  // (e.g. a bad file, a transform error) is rethrown here.
+  // (e.g. a transform error) is rethrown here. Corrupt samples (CorruptSampleError
+  // from the dataset or a transform) are skipped with one warning each; an epoch
+  // in which every sample was skipped throws.
   bool next(Batch& out);
   // Corrupt samples skipped in the batches delivered so far this epoch.
   std::int64_t skipped_this_epoch() const { return skipped_; }
@@ -79,6 +83,8 @@ class DataLoader {
   };
   Ready build(std::int64_t generation, std::int64_t b);
   void worker_loop();
+  // One warning per sample for the loader's life (a transform refused it).
+  void warn_once(std::int64_t index, const std::string& why);
 
   DatasetPtr dataset_;
   TransformPtr transform_;
@@ -97,7 +103,10 @@ class DataLoader {
   std::vector<std::thread> workers_;
 
   std::int64_t skipped_ = 0;
+  std::int64_t start_batch_ = 0, rows_ = 0;  // rows delivered this epoch
   bool epoch_reported_ = false;
+  std::mutex warn_mu_;
+  std::set<std::int64_t> warned_;
 };
 
 }  // namespace basin::data

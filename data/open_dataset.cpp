@@ -11,14 +11,14 @@ namespace fs = std::filesystem;
 
 namespace basin::data {
 
-DatasetPair open_dataset(const std::string& spec, int channels) {
+DatasetPair open_dataset(const std::string& spec, int channels, SplitLimits limits) {
   if (spec == "fashion-mnist" || spec == "fashion_mnist" || spec == "fmnist") {
     const std::string dir = fashion_mnist_dir();
     BASIN_CHECK(fs::exists(dir + "/train-images-idx3-ubyte.gz"),
                 "fashion-mnist: no files in " << dir
                                               << " (install Debian's dataset-fashion-mnist package, or set "
                                                  "BASIN_FASHION_MNIST_DIR to a folder with the four .gz files)");
-    return {IdxDataset::fashion_mnist("train", dir), IdxDataset::fashion_mnist("test", dir)};
+    return {IdxDataset::fashion_mnist("train", dir, limits.train), IdxDataset::fashion_mnist("test", dir, limits.test)};
   }
   std::error_code ec;
   BASIN_CHECK(fs::is_directory(spec, ec), "dataset '" << spec

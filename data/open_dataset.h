@@ -11,7 +11,13 @@ namespace basin::data {
 // BASIN_FASHION_MNIST_DIR), or a folder holding train/ and test/ (or val/)
 // ImageFolders with the same classes. `channels` applies to image folders
 // (Fashion-MNIST is always 1).
-DatasetPair open_dataset(const std::string& spec, int channels = 3);
+// limits: at most that many samples of each split are loaded (0: all). IDX files
+// are then read only that far; image folders are listed whole (cheap) and the
+// caller takes the first N (train::SubsetDataset).
+struct SplitLimits {
+  std::int64_t train = 0, test = 0;
+};
+DatasetPair open_dataset(const std::string& spec, int channels = 3, SplitLimits limits = {});
 
 // Writes OUT/train/<class>/<index>.png and OUT/test/<class>/<index>.png for the
 // two datasets (PNG through a temporary name and a rename, so an interrupted

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "data/dataset.h"
+
 namespace basin::data {
 
 Image Transform::operator()(Image img, std::uint64_t seed, std::uint64_t epoch, std::uint64_t index) const {
@@ -32,7 +34,21 @@ inline std::size_t at(const Image& im, int y, int x, int c) {
                     : (static_cast<std::size_t>(c) * im.height + y) * im.width + x;
 }
 
+// Every output size here derives from the input image (Resize of a 1x20000 image
+// to a shorter side of 256 would be 256x5120000): bound it before allocating.
+// Too large is the sample's fault, so the loader skips it with a warning.
+void check_output_size(const Image& src, long long h, long long w, const char* op) {
+  const long long c = std::max(src.channels, 1);
+  if (h > 0 && w > 0 && (h > kMaxImageValues / w || h * w > kMaxImageValues / c)) {
+    std::ostringstream os;
+    os << op << ": a " << src.height << "x" << src.width << " image would become " << h << "x" << w << "x" << c
+       << " (limit " << kMaxImageValues << " values)";
+    throw CorruptSampleError(os.str());
+  }
+}
+
 Image blank_like(const Image& src, int h, int w) {
+  check_output_size(src, h, w, "transform");
   Image out;
   out.height = h, out.width = w, out.channels = src.channels, out.layout = src.layout;
   std::size_t n = static_cast<std::size_t>(h) * w * src.channels;
@@ -115,6 +131,8 @@ Image resize_bilinear(const Image& img, int out_h, int out_w) {
   BASIN_CHECK(out_h > 0 && out_w > 0 && img.height > 0 && img.width > 0,
               "resize: " << img.str() << " to " << out_h << "x" << out_w);
   if (out_h == img.height && out_w == img.width) return img;
+  check_output_size(img, out_h, out_w, "resize");
+  check_output_size(img, img.height, out_w, "resize");  // the horizontal pass's buffer
   const int C = img.channels, H = img.height, W = img.width;
   AxisWeights wx = axis_weights(W, out_w), wy = axis_weights(H, out_h);
   // Work plane by plane in float: source plane (H, W) -> horizontal pass (H, out_w)
@@ -196,7 +214,10 @@ class ResizeShorter : public Transform {
     BASIN_CHECK(img.height > 0 && img.width > 0, "Resize: empty image " << img.str());
     const bool tall = img.height >= img.width;
     const int shorter = tall ? img.width : img.height, longer = tall ? img.height : img.width;
-    const int new_long = static_cast<int>(static_cast<long long>(size_) * longer / shorter);
+    const long long new_long_ll = static_cast<long long>(size_) * longer / shorter;
+    if (tall) check_output_size(img, new_long_ll, size_, "Resize");
+    else check_output_size(img, size_, new_long_ll, "Resize");
+    const int new_long = static_cast<int>(new_long_ll);
     img = tall ? resize_bilinear(img, new_long, size_) : resize_bilinear(img, size_, new_long);
   }
   std::string name() const override { return "Resize(" + std::to_string(size_) + ")"; }

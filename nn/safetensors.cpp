@@ -1,6 +1,7 @@
 #include "nn/safetensors.h"
 
 #include "io/atomic_file.h"
+#include "io/input_file.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -99,22 +100,43 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  BASIN_CHECK(f, "load_safetensors: cannot open " << path << ": " << std::strerror(errno));
-  const std::uint64_t fsize = static_cast<std::uint64_t>(f.tellg());
-  f.seekg(0);
+  io::InputFile f;
+  const std::string why = f.open(path);
+  BASIN_CHECK(why.empty(), "load_safetensors: cannot open " << path << ": " << why);
+  const std::uint64_t fsize = f.size();
   BASIN_CHECK(fsize >= 8, "load_safetensors(" << path << "): file of " << fsize << " bytes is too short for a header");
   std::uint64_t hlen = 0;
-  f.read(reinterpret_cast<char*>(&hlen), 8);
+  BASIN_CHECK(f.read_at(&hlen, 8, 0), "load_safetensors(" << path << "): cannot read the header length");
   BASIN_CHECK(hlen <= kMaxHeader && hlen <= fsize - 8,
               "load_safetensors(" << path << "): header length " << hlen << " exceeds the file (" << fsize
                                   << " bytes) or the 100 MB limit");
   std::string json(hlen, '\0');
-  f.read(json.data(), static_cast<std::streamsize>(hlen));
-  BASIN_CHECK(f, "load_safetensors(" << path << "): cannot read the header");
+  BASIN_CHECK(hlen == 0 || f.read_at(json.data(), hlen, 8), "load_safetensors(" << path << "): cannot read the header");
+  // JSON objects may repeat a key, and the parser keeps the last one: a file
+  // with two entries for one tensor would load whichever came last. Refused.
+  std::vector<std::set<std::string>> keys;  // one set per open object
+  std::string tensor;                       // the top-level key being parsed
+  auto no_duplicates = [&](int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
+    using E = nlohmann::ordered_json::parse_event_t;
+    if (event == E::object_start) keys.emplace_back();
+    else if (event == E::object_end && !keys.empty()) keys.pop_back();
+    else if (event == E::key && !keys.empty()) {
+      const std::string k = parsed.get<std::string>();
+      if (depth == 1) tensor = k;
+      if (!keys.back().insert(k).second) {
+        if (depth == 1 && k == "__metadata__") BASIN_FAIL("load_safetensors(" << path << "): __metadata__ appears twice");
+        if (depth == 1) BASIN_FAIL("load_safetensors(" << path << "): duplicate tensor name " << k);
+        BASIN_FAIL("load_safetensors(" << path << "): " << (tensor == "__metadata__" ? "__metadata__" : "tensor " + tensor)
+                                       << ": duplicate key '" << k << "'");
+      }
+    }
+    return true;
+  };
   nlohmann::ordered_json header;
   try {
-    header = nlohmann::ordered_json::parse(json);
+    header = nlohmann::ordered_json::parse(json, no_duplicates);
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     BASIN_FAIL("load_safetensors(" << path << "): header is not valid JSON: " << e.what());
   }
@@ -188,11 +210,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
   }
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype, Device::cpu());
-    if (e.end > e.begin) {
-      f.seekg(static_cast<std::streamoff>(data_start + e.begin));
-      f.read(static_cast<char*>(t.raw_data()), static_cast<std::streamsize>(e.end - e.begin));
-      BASIN_CHECK(f, "load_safetensors(" << path << "): tensor " << e.name << ": read failed");
-    }
+    if (e.end > e.begin)
+      BASIN_CHECK(f.read_at(t.raw_data(), e.end - e.begin, data_start + e.begin),
+                  "load_safetensors(" << path << "): tensor " << e.name << ": read failed");
     t.set_name(e.name);
     out.tensors.emplace_back(e.name, t);
   }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/cli_test_util.h"
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include "data/image_codec.h"
+#include "nn/models/factory.h"
+#include "nn/weights.h"
 
 namespace fs = std::filesystem;
 
@@ -86,4 +92,77 @@ TEST(CliBadInput, OutOntoAnExistingRunIsRefusedAndNothingIsOverwritten) {
   EXPECT_NE(r.err.find("already holds a run"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(ckpt), before);
+}
+
+// ---- issue #12 classes 3, 4, 6 through the binary -------------------------------------
+
+namespace {
+
+// D/train/{a,b}/*.png readable 8x8 images; D/test/{a,b}/*.png as `test_ok` says.
+std::string small_folder(const std::string& name, bool test_ok) {
+  const std::string d = scratch() + "/" + name;
+  for (const char* split : {"train", "test"})
+    for (const char* cls : {"a", "b"})
+      for (int i = 0; i < 4; ++i) {
+        const std::string p = d + "/" + split + "/" + cls + "/" + std::to_string(i) + ".png";
+        fs::create_directories(fs::path(p).parent_path());
+        if (std::string(split) == "test" && !test_ok) {
+          std::ofstream(p) << "not an image";
+        } else {
+          std::vector<std::uint8_t> px(8 * 8 * 3, static_cast<std::uint8_t>(40 * i + (cls[0] == 'a' ? 0 : 100)));
+          basin::data::write_png(p, basin::data::Image::hwc_u8(8, 8, 3, px));
+        }
+      }
+  return d;
+}
+
+std::string small_train(const std::string& data, const std::string& out) {
+  return "train --data " + data + " --model mlp --device cpu --image-size 8 --hidden 16 --epochs 1 --workers 1 --quiet --out " +
+         out;
+}
+
+}  // namespace
+
+TEST(CliBadInput, TestSplitWhoseEveryImageIsUnreadableFails) {
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
+  const std::string data = small_folder("junk_test", false);
+  CliResult r = run_basin(small_train(data, scratch() + "/junk_run"));
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("every image of " + data + "/test is unreadable (8 skipped"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("test loss 0.0000"), std::string::npos) << r.err;
+}
+
+TEST(CliBadInput, HugeBatchSizeIsCappedAtTheDataset) {
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
+  const std::string data = small_folder("ok_data", true);
+  for (const char* bs : {"10000000", "4611686018427387904"}) {
+    CliResult r = run_basin(small_train(data, scratch() + "/bs_" + bs) + " --batch-size " + bs);
+    EXPECT_EQ(r.status, 0) << bs << ": " << r.err;
+  }
+}
+
+TEST(CliBadInput, InitFromWeightsThatDoNotFitFails) {
+  if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
+  const std::string data = small_folder("init_data", true);
+  // Weights of an MLP with another hidden width: only the head's bias has a matching shape.
+  basin::nn::ModelOptions o;
+  o.num_classes = 2;
+  o.input_features = 8 * 8 * 3;
+  o.hidden = {32};
+  const std::string w = scratch() + "/wide.safetensors";
+  basin::nn::save_weights(*basin::nn::make_model("mlp", o), w);
+  const std::string out = scratch() + "/init_run";
+  CliResult r = run_basin(small_train(data, out) + " --init " + w);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("--init " + w + ": the weights do not fit"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("backbone 0 of 2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out + "/model.safetensors"));
+  // Special files are refused, not read or waited on.
+  const std::string fifo = scratch() + "/weights.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const std::string& bad : {fifo, std::string("/dev/zero")}) {
+    r = run_basin(small_train(data, scratch() + "/init_special") + " --init " + bad);
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+  }
 }

@@ -18,7 +18,7 @@ struct DataCli {
 void export_idx(const DataCli& d) {
   using namespace basin;
   BASIN_CHECK(!d.out.empty(), "--out DIR is required");
-  data::DatasetPair p = data::open_dataset(d.source, 1);
+  data::DatasetPair p = data::open_dataset(d.source, 1, {d.limit, d.limit});
   if (d.limit > 0) {
     p.train = std::make_shared<train::SubsetDataset>(p.train, d.limit);
     p.test = std::make_shared<train::SubsetDataset>(p.test, d.limit);

@@ -39,7 +39,8 @@ void run(const EvalCli& e) {
   BASIN_CHECK(e.split == "test" || e.split == "train", "--split must be test or train, got " << e.split);
   Device device = Device::parse(c.device);
 
-  data::DatasetPair sets = data::open_dataset(e.data, 3);
+  data::DatasetPair sets =
+      data::open_dataset(e.data, 3, {e.split == "train" ? e.limit : 0, e.split == "test" ? e.limit : 0});
   data::DatasetPtr ds = e.split == "test" ? sets.test : sets.train;
   if (e.limit > 0) ds = std::make_shared<train::SubsetDataset>(ds, e.limit);
   data::LoaderOptions lo;

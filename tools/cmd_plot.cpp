@@ -1,10 +1,17 @@
 // `basin plot RUNDIR [RUNDIR ...]`: one figure (PNG or SVG, by the --out
 // extension) of loss, accuracy and Hessian curvature per epoch read from each
 // run's metrics.jsonl, runs overlaid (e.g. SGD vs SAM vs NSO). Drawing is
-// gnuplot's job (Debian: gnuplot-nox); we only write its data and script.
+// gnuplot's job (Debian: gnuplot-nox); we only write its data and script. No
+// user text reaches a shell or a gnuplot string unescaped: gnuplot runs without a
+// shell, in a private mkdtemp folder, on files named by us, and titles and labels
+// go in single-quoted strings (see gp_text).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <unistd.h>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/atomic_file.h"
 #include "tensor/error.h"
 #include "tools/command.h"
 
@@ -45,22 +53,94 @@ const std::vector<Panel>& panels() {
   return p;
 }
 
-std::string gp_quote(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\';
+// Text for a gnuplot single-quoted string: the only sequence gnuplot interprets
+// there is '' (one quote); no backslash escapes, no backtick command
+// substitution (which double-quoted strings do). A newline would end the
+// command, so control characters become spaces, and bytes that are not UTF-8
+// become '?' (cairo draws UTF-8 only).
+std::string gp_text(const std::string& s) {
+  std::string clean;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    for (int k = 1; k < len; ++k)
+      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) >> 6) != 2) len = 0;
+    if (len == 0) {
+      clean += '?';
+      ++i;
+    } else if (len == 1) {
+      clean += (c < 0x20 || c == 0x7F) ? ' ' : static_cast<char>(c);
+      ++i;
+    } else {
+      clean.append(s, i, static_cast<std::size_t>(len));
+      i += static_cast<std::size_t>(len);
+    }
+  }
+  std::string o = "'";
+  for (char c : clean) {
+    if (c == '\'') o += '\'';
     o += c;
   }
-  return o + "\"";
+  return o + "'";
+}
+
+// A folder from mkdtemp (unpredictable name, mode 0700), removed with everything
+// in it however run_plot leaves.
+class ScratchFolder {
+ public:
+  ScratchFolder() {
+    std::string tmpl = (fs::temp_directory_path() / "basin_plot_XXXXXX").string();
+    BASIN_CHECK(::mkdtemp(tmpl.data()), "plot: cannot create a temporary folder " << tmpl << ": " << std::strerror(errno));
+    path_ = tmpl;
+  }
+  ~ScratchFolder() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+bool gnuplot_on_path() {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string d;
+  while (std::getline(dirs, d, ':'))
+    if (::access(((d.empty() ? "." : d) + "/gnuplot").c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+// Runs `gnuplot plot.gp` inside `dir` without a shell (fork + execvp with an argv):
+// no name the user chose is ever on a command line. Returns the exit status.
+int run_gnuplot(const fs::path& dir) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  BASIN_CHECK(pid >= 0, "plot: cannot start gnuplot: " << std::strerror(errno));
+  if (pid == 0) {
+    if (::chdir(dir.c_str()) != 0) ::_exit(126);
+    char prog[] = "gnuplot", script[] = "plot.gp";
+    char* argv[] = {prog, script, nullptr};
+    ::execvp(prog, argv);
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
 void run_plot(const PlotCmd& o) {
-  BASIN_CHECK(std::system("command -v gnuplot > /dev/null 2>&1") == 0,
+  BASIN_CHECK(gnuplot_on_path(),
               "plot: gnuplot not found (Debian: apt-get install gnuplot-nox; scripts/install-deps.sh installs it)");
   const std::string ext = fs::path(o.out).extension().string();
   BASIN_CHECK(ext == ".png" || ext == ".svg", "plot: --out must end in .png or .svg, got '" << o.out << "'");
-  fs::path tmp = fs::temp_directory_path() / ("basin_plot_" + std::to_string(::getpid()));
-  fs::create_directories(tmp);
+  // Everything gnuplot reads or writes lies in this folder under names we chose
+  // (0.dat, plot.gp, plot.png); the output is copied to --out afterwards.
+  ScratchFolder tmp;
   // runs[r][key] = (x, y) points
   std::vector<std::map<std::string, std::vector<std::pair<double, double>>>> data(o.runs.size());
   for (std::size_t r = 0; r < o.runs.size(); ++r) {
@@ -83,9 +163,11 @@ void run_plot(const PlotCmd& o) {
         if (v.is_number() && k != "epoch") data[r][k].push_back({x, v.get<double>()});
     }
   }
+  const std::string out_name = "plot" + ext;
   std::ostringstream gp;
+  gp << "set encoding utf8\n";
   gp << (ext == ".png" ? "set terminal pngcairo size 1400,1000 noenhanced\n" : "set terminal svg size 1400,1000 noenhanced\n");
-  gp << "set output " << gp_quote(o.out) << "\n";
+  gp << "set output " << gp_text(out_name) << "\n";
   std::vector<std::string> blocks;
   int file_id = 0;
   for (const Panel& p : panels()) {
@@ -96,13 +178,14 @@ void run_plot(const PlotCmd& o) {
         for (const auto& key : aliases) {
           auto it = data[r].find(key);
           if (it == data[r].end() || it->second.empty()) continue;
-          fs::path f = tmp / (std::to_string(file_id++) + ".dat");
-          std::ofstream df(f);
+          const std::string f = std::to_string(file_id++) + ".dat";
+          std::ofstream df(tmp.path() / f);
           for (auto& [x, y] : it->second) df << x << " " << y << "\n";
+          BASIN_CHECK(df.flush(), "plot: cannot write " << (tmp.path() / f).string());
           std::string label = fs::path(o.runs[r]).filename().string();
           if (label.empty()) label = o.runs[r];
-          plot << (any ? ", " : "plot ") << gp_quote(f.string()) << " using 1:2 with linespoints title "
-               << gp_quote(label + " " + key);
+          plot << (any ? ", " : "plot ") << gp_text(f) << " using 1:2 with linespoints title "
+               << gp_text(label + " " + key);
           any = true;
           break;
         }
@@ -110,7 +193,7 @@ void run_plot(const PlotCmd& o) {
     }
     if (!any) continue;
     std::ostringstream b;
-    b << "set title " << gp_quote(p.ylabel) << "\nset xlabel \"epoch\"\nset ylabel " << gp_quote(p.ylabel) << "\n"
+    b << "set title " << gp_text(p.ylabel) << "\nset xlabel 'epoch'\nset ylabel " << gp_text(p.ylabel) << "\n"
       << (p.log_y ? "set logscale y\n" : "unset logscale y\n") << "set key outside bottom center horizontal\n"
       << plot.str() << "\n";
     blocks.push_back(b.str());
@@ -118,18 +201,23 @@ void run_plot(const PlotCmd& o) {
   BASIN_CHECK(!blocks.empty(), "plot: no known metrics (train_loss, test_acc, hessian_trace, ...) in the runs");
   const int cols = blocks.size() > 1 ? 2 : 1, rows = static_cast<int>((blocks.size() + 1) / 2);
   gp << "set grid\nset multiplot layout " << rows << "," << cols;
-  if (!o.title.empty()) gp << " title " << gp_quote(o.title);
+  if (!o.title.empty()) gp << " title " << gp_text(o.title);
   gp << "\n";
   for (const auto& b : blocks) gp << b;
   gp << "unset multiplot\n";
-  fs::path script = tmp / "plot.gp";
-  std::ofstream(script) << gp.str();
-  const std::string cmd = "gnuplot " + gp_quote(script.string()) + " 2>&1";
-  int rc = std::system(cmd.c_str());
-  std::error_code ec;
-  fs::remove_all(tmp, ec);
+  {
+    std::ofstream script(tmp.path() / "plot.gp");
+    script << gp.str();
+    BASIN_CHECK(script.flush(), "plot: cannot write " << (tmp.path() / "plot.gp").string());
+  }
+  const int rc = run_gnuplot(tmp.path());
   BASIN_CHECK(rc == 0, "plot: gnuplot failed (status " << rc << ")");
-  BASIN_CHECK(fs::exists(o.out) && fs::file_size(o.out) > 0, "plot: gnuplot wrote nothing to " << o.out);
+  const fs::path made = tmp.path() / out_name;
+  std::error_code ec;
+  BASIN_CHECK(fs::is_regular_file(made, ec) && fs::file_size(made, ec) > 0, "plot: gnuplot wrote nothing");
+  std::ifstream in(made, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  io::write_file_atomic(o.out, bytes, io::Durability::RenameOnly);
   std::printf("wrote %s (%zu panels, %zu runs)\n", o.out.c_str(), blocks.size(), o.runs.size());
 }
 

@@ -30,7 +30,7 @@ data::TransformPtr eval_transform(const std::string& data_spec, int image_size, 
 
 RunData make_run_data(const TrainConfig& c, Device device) {
   RunData r;
-  r.sets = data::open_dataset(c.data, 3);
+  r.sets = data::open_dataset(c.data, 3, {c.limit_train, c.limit_test});
   if (c.limit_train > 0) r.sets.train = std::make_shared<SubsetDataset>(r.sets.train, c.limit_train);
   if (c.limit_test > 0) r.sets.test = std::make_shared<SubsetDataset>(r.sets.test, c.limit_test);
   BASIN_CHECK(r.sets.train->size() > 0, "dataset " << c.data << ": the training set is empty");

@@ -40,8 +40,25 @@ std::shared_ptr<nn::Module> make_run_model(const TrainConfig& c, int in_channels
 }
 
 std::string load_init_weights(nn::Module& model, const std::string& path) {
+  // The classifier head is the layer holding the model's last parameter (fc.,
+  // layers.N.): only it may be skipped for its shape. Everything else, the
+  // backbone, must load, or the "fine-tuned" run would silently train from scratch.
+  const nn::NamedTensors params = model.named_parameters();
+  std::string head = params.empty() ? "" : params.back().first;
+  head = head.substr(0, head.rfind('.') + 1);
+  auto in_head = [&head](const std::string& name) { return !head.empty() && name.rfind(head, 0) == 0; };
   nn::LoadReport r = nn::load_weights(model, path, nn::LoadOptions::fine_tune());
-  return r.str();
+  std::int64_t backbone = 0, backbone_loaded = 0;
+  for (const auto& [name, t] : model.state_dict()) backbone += in_head(name) ? 0 : 1;
+  for (const auto& name : r.loaded) backbone_loaded += in_head(name) ? 0 : 1;
+  std::ostringstream counts;
+  counts << "matched " << r.loaded.size() << ", skipped " << r.skipped.size() << ", missing " << r.missing.size()
+         << "; backbone " << backbone_loaded << " of " << backbone << " (head " << (head.empty() ? "none" : head)
+         << ")";
+  BASIN_CHECK(backbone_loaded == backbone && !r.loaded.empty(),
+              "--init " << path << ": the weights do not fit this model's backbone (" << counts.str()
+                        << "); only the classifier head may differ. " << r.str());
+  return counts.str() + "; " + r.str();
 }
 
 std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model) {
