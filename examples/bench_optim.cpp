@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/arena_kernels.h"
+#include "kernels/arena.h"
 #include "optim/nso.h"
 #include "optim/sam.h"
 #include "optim/sgd.h"
@@ -61,7 +61,7 @@ void bench_device(Device d, std::int64_t n, int reps) {
     std::string name = std::string("perturb (") + noise::dist_name(dist) + ")";
     row(name.c_str(), time_ms(d, reps, [&] { arena_perturb(w, w0, ns, 1.0f); }), 2 * P);
   }
-  row("restore", time_ms(d, reps, [&] { arena_restore(w, w0); }), 2 * P);
+  row("copy", time_ms(d, reps, [&] { arena_copy(w, w0); }), 2 * P);
   row("fill", time_ms(d, reps, [&] { arena_fill(acc, 0.0f); }), P);
   row("accumulate", time_ms(d, reps, [&] { arena_accumulate(acc, g, 0.5f); }), 3 * P);
   row("accumulate_final", time_ms(d, reps, [&] { arena_accumulate_final(acc, m, 0.5f); }), 3 * P);

@@ -19,15 +19,7 @@ AdamW::AdamW(ArenaRef arena, AdamOptions opt) : BaseOptimizer(std::move(arena), 
 }
 
 void AdamW::update() {
-  kernels::AdamArgs a;
-  a.lr = static_cast<float>(opt_.lr);
-  a.beta1 = static_cast<float>(opt_.beta1);
-  a.beta2 = static_cast<float>(opt_.beta2);
-  a.eps = static_cast<float>(opt_.eps);
-  a.weight_decay = static_cast<float>(opt_.weight_decay);
-  a.decoupled = opt_.decoupled;
-  a.amsgrad = opt_.amsgrad;
-  a.step = steps_ + 1;
+  const kernels::AdamArgs a(opt_, /*step=*/steps_ + 1);
   kernels::arena_adamw(arena_.params, arena_.grads, m_, v_, vmax_, a, arena_.no_decay);
   ++steps_;
 }

@@ -6,15 +6,10 @@
 
 namespace basin::optim {
 
-struct AdamOptions {
-  double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weight_decay = 1e-2;
-  bool decoupled = true;  // true: AdamW; false: Adam with L2 weight decay
-  bool amsgrad = false;
-};
+// lr, beta1, beta2, eps, weight_decay, decoupled (true: AdamW; false: Adam with
+// L2 weight decay), amsgrad (kernels/arena.h: the kernel gets the float copy of
+// these through kernels::AdamArgs).
+using AdamOptions = kernels::AdamSettings<double>;
 
 class AdamW : public BaseOptimizer {
  public:

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "optim/arena_kernels.h"
+#include "kernels/arena.h"
 
 namespace basin::optim {
 

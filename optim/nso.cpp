@@ -15,7 +15,7 @@ kernels::NoiseSpec NSO::noise_spec(std::int64_t t, int j) const {
   kernels::NoiseSpec ns;
   ns.dist = opt_.dist;
   ns.seed = seed_;
-  ns.stream = noise::stream_of(static_cast<std::uint64_t>(t), static_cast<std::uint32_t>(j));
+  ns.stream = kernels::noise::stream_of(static_cast<std::uint64_t>(t), static_cast<std::uint32_t>(j));
   ns.sigma = static_cast<float>(opt_.sigma);
   return ns;
 }
@@ -61,7 +61,7 @@ float NSO::step(const Closure& closure) {
 }
 
 std::unique_ptr<NSO> make_wpsgd(std::unique_ptr<BaseOptimizer> base, double sigma, std::uint64_t seed,
-                                noise::Dist dist) {
+                                kernels::noise::Dist dist) {
   NsoOptions o;
   o.sigma = sigma;
   o.k = 1;

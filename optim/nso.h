@@ -18,12 +18,12 @@
 namespace basin::optim {
 
 struct NsoOptions {
-  double sigma = 0.01;                        // std of every noise element (absolute)
-  int k = 1;                                  // perturbations per step
-  noise::Dist dist = noise::Dist::Gaussian;
-  bool two_point = true;                      // false: k one-point samples (WP-SGD for k = 1)
-  bool clean_pass = false;                    // also evaluate at W and mix with lambda
-  double lambda = 0.0;                        // weight of the clean gradient, in [0, 1)
+  double sigma = 0.01;      // std of every noise element (absolute)
+  int k = 1;                // perturbations per step
+  kernels::noise::Dist dist = kernels::noise::Dist::Gaussian;
+  bool two_point = true;    // false: k one-point samples (WP-SGD for k = 1)
+  bool clean_pass = false;  // also evaluate at W and mix with lambda
+  double lambda = 0.0;      // weight of the clean gradient, in [0, 1)
   std::uint64_t seed = 0;
 };
 
@@ -44,6 +44,6 @@ class NSO : public PerturbedOptimizer {
 
 // WP-SGD: the gradient at a single randomly perturbed point W + U.
 std::unique_ptr<NSO> make_wpsgd(std::unique_ptr<BaseOptimizer> base, double sigma, std::uint64_t seed,
-                                noise::Dist dist = noise::Dist::Gaussian);
+                                kernels::noise::Dist dist = kernels::noise::Dist::Gaussian);
 
 }  // namespace basin::optim

@@ -45,7 +45,7 @@ Tensor flat_view(const Tensor& t) {
 
 Tensor copy_flat(const Tensor& t) {
   Tensor out = Tensor::empty({t.numel()}, DType::Float32, t.device());
-  kernels::arena_restore(out, flat_view(t));
+  kernels::arena_copy(out, flat_view(t));
   return out;
 }
 
@@ -55,7 +55,7 @@ void load_flat(Tensor& dst, const Tensor& src, const std::string& key) {
                               << " elements");
   Tensor s = src.device() == dst.device() ? src : src.to(dst.device());
   if (!s.is_contiguous()) s = s.contiguous();
-  kernels::arena_restore(dst, flat_view(s));
+  kernels::arena_copy(dst, flat_view(s));
 }
 
 Tensor int_scalar(std::int64_t v) { return Tensor::from_vector(std::vector<std::int64_t>{v}, {1}); }

@@ -65,6 +65,9 @@ class BaseOptimizer : public Optimizer {
   float step(const Closure& closure) override;
   int passes_per_step() const override { return 1; }
   const ArenaRef& arena() const override { return arena_; }
+  // The arena to write to (perturbation methods move the weights and fold the
+  // gradients in place before update()).
+  ArenaRef& arena() { return arena_; }
 
  protected:
   ArenaRef arena_;

@@ -8,9 +8,9 @@ PerturbedOptimizer::PerturbedOptimizer(std::unique_ptr<BaseOptimizer> base, std:
   w0_ = Tensor::empty({base_->arena().numel()}, DType::Float32, base_->arena().device());
 }
 
-void PerturbedOptimizer::save_weights() { kernels::arena_restore(w0_, base_->arena().params); }
+void PerturbedOptimizer::save_weights() { kernels::arena_copy(w0_, params()); }
 
-void PerturbedOptimizer::restore_weights() { kernels::arena_restore(params(), w0_); }
+void PerturbedOptimizer::restore_weights() { kernels::arena_copy(params(), w0_); }
 
 float PerturbedOptimizer::evaluate(const Closure& closure, bool update_bn) {
   base_->arena().clear_grads();

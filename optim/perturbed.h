@@ -1,5 +1,7 @@
 #pragma once
-// The perturbation family (NSO.md): methods that evaluate gradients at moved
+// The perturbation family (docs/06-nso-step.md; the methods are those compared
+// in Zhang, Li, Ju, "Noise Stability Optimization for Finding Flat Minima",
+// TMLR 2024, arXiv 2306.08553): methods that evaluate gradients at moved
 // weights W + something, combine them, restore W exactly (from a saved copy W0,
 // bitwise) and hand the combined gradient to a base optimizer (SGD or AdamW),
 // whose momentum and weight decay therefore see W, never the moved weights.
@@ -37,14 +39,15 @@ class PerturbedOptimizer : public Optimizer {
   void load_state(const StateMap& in, const std::string& prefix) override;
 
  protected:
-  // arena.params -> w0_ (the exact W of this step).
+  // Copies arena.params into w0_ (the exact W of this step).
   void save_weights();
-  // w0_ -> arena.params (bitwise).
+  // Copies w0_ back into arena.params (bitwise).
   void restore_weights();
   // zero grads, run the closure once at the current weights.
   float evaluate(const Closure& closure, bool update_bn);
-  Tensor& params() { return const_cast<Tensor&>(base_->arena().params); }
-  Tensor& grads() { return const_cast<Tensor&>(base_->arena().grads); }
+  // The base optimizer's flat parameters and gradients, written in place.
+  Tensor& params() { return base_->arena().params; }
+  Tensor& grads() { return base_->arena().grads; }
 
   std::unique_ptr<BaseOptimizer> base_;
   std::uint64_t seed_;

@@ -25,7 +25,7 @@ kernels::NoiseSpec SAM::noise_spec(std::int64_t t) const {
   kernels::NoiseSpec ns;
   ns.dist = opt_.dist;
   ns.seed = seed_;
-  ns.stream = noise::stream_of(static_cast<std::uint64_t>(t), 0);
+  ns.stream = kernels::noise::stream_of(static_cast<std::uint64_t>(t), 0);
   ns.sigma = static_cast<float>(opt_.sigma);
   return ns;
 }

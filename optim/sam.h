@@ -1,5 +1,6 @@
 #pragma once
-// The sharpness-aware family (NSO.md's baselines), two evaluations per step:
+// The sharpness-aware family, two evaluations per step: the baselines NSO is
+// compared with in Zhang, Li, Ju, TMLR 2024 (arXiv 2306.08553; docs/06-nso-step.md):
 //   SAM   (Foret et al. 2021)        e = rho g0 / |g0|,            g0 = grad f(W)
 //   USAM  (Agarwala & Dauphin 2023)  e = rho g0
 //   ASAM  (Kwon et al. 2021)         e = rho T^2 g0 / |T g0|,      T = diag(|W| + eta)
@@ -20,10 +21,10 @@ enum class SamKind { SAM, USAM, ASAM, RSAM };
 struct SamOptions {
   SamKind kind = SamKind::SAM;
   double rho = 0.05;
-  double eta = 0.01;                         // ASAM's T = |W| + eta
-  double sigma = 0.01;                       // RSAM's noise std
-  noise::Dist dist = noise::Dist::Gaussian;  // RSAM's noise
-  std::uint64_t seed = 0;                    // RSAM's noise
+  double eta = 0.01;       // ASAM's T = |W| + eta
+  double sigma = 0.01;     // RSAM's noise std
+  kernels::noise::Dist dist = kernels::noise::Dist::Gaussian;  // RSAM's noise
+  std::uint64_t seed = 0;  // RSAM's noise
 };
 
 const char* sam_kind_name(SamKind k);

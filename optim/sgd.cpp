@@ -12,13 +12,7 @@ SGD::SGD(ArenaRef arena, SgdOptions opt) : BaseOptimizer(std::move(arena), "SGD"
 }
 
 void SGD::update() {
-  kernels::SgdArgs a;
-  a.lr = static_cast<float>(opt_.lr);
-  a.momentum = static_cast<float>(opt_.momentum);
-  a.dampening = static_cast<float>(opt_.dampening);
-  a.weight_decay = static_cast<float>(opt_.weight_decay);
-  a.nesterov = opt_.nesterov;
-  a.first_step = steps_ == 0;
+  const kernels::SgdArgs a(opt_, /*first_step=*/steps_ == 0);
   kernels::arena_sgd(arena_.params, arena_.grads, buf_, a, arena_.no_decay);
   ++steps_;
 }

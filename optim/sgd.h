@@ -9,13 +9,9 @@
 
 namespace basin::optim {
 
-struct SgdOptions {
-  double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  double weight_decay = 0.0;
-  bool nesterov = false;
-};
+// lr, momentum, dampening, weight_decay, nesterov (kernels/arena.h: the kernel
+// gets the float copy of these through kernels::SgdArgs).
+using SgdOptions = kernels::SgdSettings<double>;
 
 class SGD : public BaseOptimizer {
  public:

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <vector>
 
-#include "optim/arena_kernels.h"
+#include "kernels/arena.h"
 #include "optim/nso.h"
 #include "optim/sgd.h"
 
@@ -52,7 +52,7 @@ TEST(OptimCuda, PerturbIsBitwiseTheCpuNoise) {
     arena_perturb(gw, gw0, ns, -1.0f);
     auto got = back(gw), want = cw.to_vector();
     EXPECT_EQ(std::memcmp(got.data(), want.data(), n * sizeof(float)), 0);
-    arena_restore(gw, gw0);
+    arena_copy(gw, gw0);
     auto restored = back(gw);
     EXPECT_EQ(std::memcmp(restored.data(), w0v.data(), n * sizeof(float)), 0);
   }

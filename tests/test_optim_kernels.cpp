@@ -7,12 +7,12 @@
 #include <cstring>
 #include <vector>
 
-#include "optim/arena_kernels.h"
-#include "optim/arena_math.h"
+#include "kernels/arena.h"
+#include "kernels/arena_math.h"
 
 using namespace basin;
 using namespace basin::kernels;
-using basin::noise::Dist;
+using basin::kernels::noise::Dist;
 
 namespace {
 
@@ -140,7 +140,7 @@ TEST(OptimNoise, PlusMinusThenRestoreIsBitwiseExact) {
   for (std::int64_t i = 0; i < n; ++i) ASSERT_EQ(plus[i], -m.data<float>()[i]) << i;
   arena_perturb(w, w0, ns, 1.0f);
   arena_perturb(w, w0, ns, -1.0f);
-  arena_restore(w, w0);
+  arena_copy(w, w0);
   EXPECT_EQ(std::memcmp(w.data<float>(), w0v.data(), n * sizeof(float)), 0);
 }
 
@@ -206,7 +206,7 @@ TEST(OptimKernels, SgdAndAdamHonourNoDecayRanges) {
 
 TEST(OptimKernels, BadArgumentsThrow) {
   Tensor a = zeros(10), b = zeros(11);
-  EXPECT_THROW(arena_restore(a, b), Error);
+  EXPECT_THROW(arena_copy(a, b), Error);
   EXPECT_THROW(arena_perturb(a, b, NoiseSpec{}, 1.0f), Error);
   SgdArgs s;
   EXPECT_THROW(arena_sgd(a, a, a, s, {{5, 3}}), Error);          // empty/negative range

@@ -16,7 +16,7 @@
 
 using namespace basin;
 using namespace basin::optim;
-using basin::noise::Dist;
+using basin::kernels::noise::Dist;
 
 namespace {
 
@@ -136,7 +136,7 @@ Vec start(int n) {
 // U of perturbation j at step t, as the kernels regenerate it.
 Vec noise_of(const kernels::NoiseSpec& ns, int n) {
   Vec u(n);
-  for (int i = 0; i < n; ++i) u[i] = ns.sigma * noise::unit_at(ns.dist, ns.seed, ns.stream, i);
+  for (int i = 0; i < n; ++i) u[i] = ns.sigma * kernels::noise::unit_at(ns.dist, ns.seed, ns.stream, i);
   return u;
 }
 
@@ -152,7 +152,7 @@ TEST(OptimNSO, TwoPointGradientOfQuadraticIsExactForAnyNoise) {
   const int n = 8;
   for (Dist d : {Dist::Gaussian, Dist::Laplace, Dist::Uniform, Dist::Binomial}) {
     for (int k : {1, 3}) {
-      SCOPED_TRACE(std::string(noise::dist_name(d)) + " k=" + std::to_string(k));
+      SCOPED_TRACE(std::string(kernels::noise::dist_name(d)) + " k=" + std::to_string(k));
       Bench b(quadratic(n), start(n));
       auto rec = std::make_unique<Recorder>(b.ref());
       Recorder* r = rec.get();
@@ -201,7 +201,7 @@ TEST(OptimNSO, QuarticAverageApproachesHessianTracePenalty) {
   const double sigma = 0.2;
   Vec w0 = {1.0f, -0.5f, 0.25f};
   for (Dist d : {Dist::Gaussian, Dist::Laplace, Dist::Uniform, Dist::Binomial}) {
-    SCOPED_TRACE(noise::dist_name(d));
+    SCOPED_TRACE(kernels::noise::dist_name(d));
     Bench b(quartic(n), w0);
     auto rec = std::make_unique<Recorder>(b.ref());
     Recorder* r = rec.get();

@@ -14,10 +14,8 @@
 #include "autograd/ops.h"
 #include "kernels/random.h"
 #include "nn/models/factory.h"
-#include "optim/arena_kernels.h"
-#include "optim/nso.h"
-#include "optim/sam.h"
-#include "optim/sgd.h"
+#include "kernels/arena.h"
+#include "optim/registry.h"
 #include "tensor/error.h"
 
 #ifdef BASIN_WITH_CUDA
@@ -57,26 +55,20 @@ double time_kernel_ms(Device d, int iters, const std::function<void()>& f) {
   return median(t);
 }
 
+// Any optimizer of optim's table, with fixed settings: SGD lr 0.1, momentum 0.9,
+// weight decay 5e-4 (under the perturbation methods too), NSO sigma 0.01 k 1,
+// SAM rho 0.05.
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, const optim::ArenaRef& ref) {
-  optim::SgdOptions sgd;
-  sgd.lr = 0.1;
-  sgd.momentum = 0.9;
-  sgd.weight_decay = 5e-4;
-  auto base = std::make_unique<optim::SGD>(ref, sgd);
-  if (name == "sgd") return base;
-  if (name == "nso") {
-    optim::NsoOptions o;
-    o.sigma = 0.01;
-    o.k = 1;
-    return std::make_unique<optim::NSO>(std::move(base), o);
-  }
-  if (name == "sam") {
-    optim::SamOptions o;
-    o.rho = 0.05;
-    return std::make_unique<optim::SAM>(std::move(base), o);
-  }
-  BASIN_CHECK(false, "basin bench: unknown optimizer '" << name << "' (sgd, nso, sam)");
-  return nullptr;
+  const optim::OptimizerEntry* e = optim::find_optimizer(name);
+  BASIN_CHECK(e, "basin bench: unknown optimizer '" << name << "' (" << optim::optimizer_list() << ")");
+  optim::OptimizerSettings s;
+  s.lr = 0.1;
+  s.momentum = 0.9;
+  s.weight_decay = 5e-4;
+  s.sigma = 0.01;
+  s.k = 1;
+  s.rho = 0.05;
+  return e->build(ref, s);
 }
 
 }  // namespace
@@ -150,7 +142,7 @@ std::vector<KernelBenchResult> run_kernel_bench(Device d, std::int64_t n, int it
   Tensor buf = Tensor::zeros({n}, DType::Float32, d);
   random_fill(w0, Distribution::Normal, {1, 1}, 0.0f, 0.05f);
   random_fill(g, Distribution::Normal, {1, 2}, 0.0f, 0.01f);
-  arena_restore(w, w0);
+  arena_copy(w, w0);
   const NoiseSpec noise{noise::Dist::Gaussian, 7, 1, 0.01f};
   SgdArgs sgd;
   sgd.lr = 0.1f;
@@ -182,7 +174,7 @@ std::vector<KernelBenchResult> run_kernel_bench(Device d, std::int64_t n, int it
     std::memcpy(w.raw_data(), w0.raw_data(), static_cast<std::size_t>(f));
   });
   add("arena_perturb", 2 * f, [&] { arena_perturb(w, w0, noise, 1.0f); });
-  add("arena_restore", 2 * f, [&] { arena_restore(w, w0); });
+  add("arena_copy", 2 * f, [&] { arena_copy(w, w0); });
   add("arena_accumulate", 3 * f, [&] { arena_accumulate(acc, g, 0.5f, 1.0f); });
   add("arena_accumulate_final", 3 * f, [&] { arena_accumulate_final(acc, g, 0.5f); });
   add("arena_perturb_along", 3 * f, [&] { arena_perturb_along(w, w0, g, 0.05f, false, 0.01f); });

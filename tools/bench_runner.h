@@ -7,7 +7,7 @@
 //                      wall time of a step with the device synchronized after
 //                      each step; images/s = batch / that time; peak device
 //                      memory from the caching allocator over warm-up + timed steps.
-//   run_kernel_bench   the fused arena kernels (optim/arena_kernels.h) over an
+//   run_kernel_bench   the fused arena kernels (kernels/arena.h) over an
 //                      arena of n floats, in GB/s of bytes each must move, beside
 //                      a plain copy (cudaMemcpy device-to-device, memcpy on CPU).
 //
@@ -25,7 +25,7 @@ struct TrainBenchConfig {
   std::string model = "resnet18";  // nn::make_model name
   std::int64_t image_size = 32;    // <= 64: CIFAR stem and 10 classes; else ImageNet stem, 1000 classes
   std::int64_t batch_size = 8;
-  std::string optimizer = "sgd";   // sgd | nso (k = 1, sigma 0.01) | sam (rho 0.05); base SGD lr 0.1 m 0.9 wd 5e-4
+  std::string optimizer = "sgd";   // a name of optim/registry.h (nso: k 1, sigma 0.01; sam: rho 0.05); SGD lr 0.1 m 0.9 wd 5e-4
   int warmup = 1;
   int iters = 2;
   Device device = Device::cpu();

@@ -4,21 +4,30 @@
 
 #include "nn/models/factory.h"
 #include "nn/weights.h"
-#include "optim/adamw.h"
-#include "optim/nso.h"
-#include "optim/sam.h"
-#include "optim/sgd.h"
+#include "optim/registry.h"
 
 namespace basin::train {
 
 namespace {
 
-noise::Dist parse_noise(const std::string& s) {
-  if (s == "gaussian") return noise::Dist::Gaussian;
-  if (s == "laplace") return noise::Dist::Laplace;
-  if (s == "uniform") return noise::Dist::Uniform;
-  if (s == "binomial") return noise::Dist::Binomial;
-  BASIN_FAIL("train: unknown --noise '" << s << "' (gaussian, laplace, uniform, binomial)");
+// The run's optimizer settings, for optim's name -> builder table.
+optim::OptimizerSettings optimizer_settings(const TrainConfig& c) {
+  optim::OptimizerSettings s;
+  s.lr = c.lr;
+  s.momentum = c.momentum;
+  s.weight_decay = c.weight_decay;
+  s.sigma = c.sigma;
+  s.k = c.k;
+  s.noise = optim::parse_noise(c.noise, "train");
+  s.rho = c.rho;
+  s.seed = c.seed;
+  return s;
+}
+
+const optim::OptimizerEntry& find_run_optimizer(const TrainConfig& c) {
+  const optim::OptimizerEntry* e = optim::find_optimizer(c.optimizer);
+  BASIN_CHECK(e, "train: unknown --optimizer '" << c.optimizer << "' (" << optim::optimizer_list() << ")");
+  return *e;
 }
 
 }  // namespace
@@ -62,39 +71,7 @@ std::string load_init_weights(nn::Module& model, const std::string& path) {
 }
 
 std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model) {
-  optim::ArenaRef arena = optim::arena_ref(model.arena());
-  if (c.optimizer == "adamw") {
-    optim::AdamOptions a;
-    a.lr = c.lr;
-    a.weight_decay = c.weight_decay;
-    return std::make_unique<optim::AdamW>(arena, a);
-  }
-  optim::SgdOptions s;
-  s.lr = c.lr;
-  s.momentum = c.momentum;
-  s.weight_decay = c.weight_decay;
-  auto base = std::make_unique<optim::SGD>(arena, s);
-  if (c.optimizer == "sgd") return base;
-  if (c.optimizer == "nso" || c.optimizer == "wpsgd") {
-    optim::NsoOptions n;
-    n.sigma = c.sigma;
-    n.k = c.k;
-    n.dist = parse_noise(c.noise);
-    n.two_point = c.optimizer == "nso";
-    n.seed = c.seed;
-    return std::make_unique<optim::NSO>(std::move(base), n);
-  }
-  optim::SamOptions so;
-  if (c.optimizer == "sam") so.kind = optim::SamKind::SAM;
-  else if (c.optimizer == "usam") so.kind = optim::SamKind::USAM;
-  else if (c.optimizer == "asam") so.kind = optim::SamKind::ASAM;
-  else if (c.optimizer == "rsam") so.kind = optim::SamKind::RSAM;
-  else BASIN_FAIL("train: unknown --optimizer '" << c.optimizer << "'");
-  so.rho = c.rho;
-  so.sigma = c.sigma;
-  so.dist = parse_noise(c.noise);
-  so.seed = c.seed;
-  return std::make_unique<optim::SAM>(std::move(base), so);
+  return find_run_optimizer(c).build(optim::arena_ref(model.arena()), optimizer_settings(c));
 }
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {
@@ -121,17 +98,7 @@ optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per
 }
 
 std::string describe_optimizer(const TrainConfig& c) {
-  std::ostringstream os;
-  if (c.optimizer == "nso" || c.optimizer == "wpsgd")
-    os << c.optimizer << " (sigma " << c.sigma << ", k " << c.k << ", " << c.noise << ") on ";
-  else if (c.optimizer == "rsam")
-    os << "rsam (rho " << c.rho << ", sigma " << c.sigma << ", " << c.noise << ") on ";
-  else if (c.optimizer != "sgd" && c.optimizer != "adamw")
-    os << c.optimizer << " (rho " << c.rho << ") on ";
-  if (c.optimizer == "adamw") os << "adamw lr " << c.lr << " weight decay " << c.weight_decay;
-  else os << "sgd lr " << c.lr << " momentum " << c.momentum << " weight decay " << c.weight_decay;
-  os << ", " << c.schedule << " schedule";
-  return os.str();
+  return find_run_optimizer(c).describe(optimizer_settings(c)) + ", " + c.schedule + " schedule";
 }
 
 }  // namespace basin::train

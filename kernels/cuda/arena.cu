@@ -1,8 +1,9 @@
-// CUDA backend of the arena kernels (optim/arena_kernels.h). Grid-stride loops
-// over the flat arena, one launch per kernel. The noise comes from
-// optim/noise.h, the update formulas from optim/arena_math.h: the same code the
-// CPU backend runs, so perturbations agree bit for bit with the CPU and the
-// SGD/Adam updates to float rounding (nvcc may fuse a*b+c there).
+// CUDA backend of the arena kernels (kernels/arena.h). Arguments were checked
+// by the entry points in kernels/arena.cpp. Grid-stride loops over the flat
+// arena, one launch per kernel. The noise comes from kernels/noise.h, the update
+// formulas from kernels/arena_math.h: the same code the CPU backend runs, so
+// perturbations agree bit for bit with the CPU and the SGD/Adam updates to float
+// rounding (nvcc may fuse a*b+c there).
 //
 // No-decay ranges travel inside the kernel's parameter block (no device
 // allocation, no copy): up to kMaxRanges per launch; an arena with more ranges
@@ -12,8 +13,8 @@
 #include <algorithm>
 
 #include "kernels/cuda/context.h"
-#include "optim/arena_kernels.h"
-#include "optim/arena_math.h"
+#include "kernels/arena.h"
+#include "kernels/arena_math.h"
 
 namespace basin::kernels::cuda {
 
@@ -60,12 +61,19 @@ void for_each_window(long long n, const ArenaRanges& nd, F&& launch) {
   } while (i < nd.size());
 }
 
+// The raw words of noise block `blk` of stream `stream`: the one place the
+// CUDA backend draws them (Philox-4x32-10 keyed by seed, the words the CPU
+// backend's philox_chunk computes).
+__device__ __forceinline__ philox::U32x4 noise_words(std::uint64_t seed, std::uint64_t stream, std::uint64_t blk) {
+  return philox::block(seed, stream, blk);
+}
+
 __global__ void perturb_kernel(float* __restrict__ w, const float* __restrict__ w0, long long n, noise::Dist dist,
                                unsigned long long seed, unsigned long long stream, float k) {
   long long nblk = (n + 3) / 4;
   for (long long b = blockIdx.x * (long long)blockDim.x + threadIdx.x; b < nblk; b += (long long)gridDim.x * blockDim.x) {
     float u[4];
-    noise::unit_block(dist, seed, stream, static_cast<std::uint64_t>(b), u);
+    noise::units_from_words(dist, noise_words(seed, stream, static_cast<std::uint64_t>(b)), u);
     long long i0 = 4 * b;
 #pragma unroll
     for (int j = 0; j < 4; ++j)
@@ -151,11 +159,11 @@ void arena_perturb(Tensor& w, const Tensor& w0, const NoiseSpec& ns, float scale
   BASIN_CUDA_CHECK_LAUNCH();
 }
 
-void arena_restore(Tensor& w, const Tensor& w0) {
-  DeviceGuard guard(w.device().index);
-  long long n = w.numel();
-  if (n == 0 || w.data<float>() == w0.data<float>()) return;
-  copy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(w.data<float>(), w0.data<float>(), n);
+void arena_copy(Tensor& dst, const Tensor& src) {
+  DeviceGuard guard(dst.device().index);
+  long long n = dst.numel();
+  if (n == 0 || dst.data<float>() == src.data<float>()) return;
+  copy_kernel<<<grid_for(n, kThreads), kThreads, 0, stream()>>>(dst.data<float>(), src.data<float>(), n);
   BASIN_CUDA_CHECK_LAUNCH();
 }
 

@@ -5,12 +5,12 @@
 // golden fixtures made with torch match to float rounding.
 #include <cmath>
 
-#include "optim/arena_kernels.h"
+#include "kernels/arena.h"
 
-namespace basin::arena_math {
+namespace basin::kernels::arena_math {
 
 // One SGD element. `decay`: weight decay applies to this element.
-BASIN_HD void sgd(float& w, float g, float& buf, const kernels::SgdArgs& a, bool decay) {
+BASIN_HD void sgd(float& w, float g, float& buf, const SgdArgs& a, bool decay) {
   float d = g;
   if (decay && a.weight_decay != 0.0f) d = d + a.weight_decay * w;    // d_p.add(param, alpha=wd)
   if (a.momentum != 0.0f) {
@@ -28,7 +28,7 @@ struct AdamScalars {
   float decay_factor;       // 1 - lr * wd (decoupled)
 };
 
-inline AdamScalars adam_scalars(const kernels::AdamArgs& a) {
+inline AdamScalars adam_scalars(const AdamArgs& a) {
   double t = static_cast<double>(a.step);
   double bc1 = 1.0 - std::pow(static_cast<double>(a.beta1), t);
   double bc2 = 1.0 - std::pow(static_cast<double>(a.beta2), t);
@@ -36,7 +36,7 @@ inline AdamScalars adam_scalars(const kernels::AdamArgs& a) {
           static_cast<float>(1.0 - static_cast<double>(a.lr) * static_cast<double>(a.weight_decay))};
 }
 
-BASIN_HD void adam(float& w, float g, float& m, float& v, float* vmax, const kernels::AdamArgs& a,
+BASIN_HD void adam(float& w, float g, float& m, float& v, float* vmax, const AdamArgs& a,
                    const AdamScalars& s, bool decay) {
   if (decay && a.weight_decay != 0.0f) {
     if (a.decoupled) w = w * s.decay_factor;            // param.mul_(1 - lr * wd)
@@ -53,4 +53,4 @@ BASIN_HD void adam(float& w, float g, float& m, float& v, float* vmax, const ker
   w = w + (-s.step_size) * (m / denom);                 // param.addcdiv_(m, denom, -step_size)
 }
 
-}  // namespace basin::arena_math
+}  // namespace basin::kernels::arena_math

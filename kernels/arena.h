@@ -5,7 +5,7 @@
 // in optim/ is made of:
 //
 //   arena_perturb     W = W0 + scale * sigma * U(key)     U regenerated, never stored
-//   arena_restore     W = W0                              (a copy: restores are bitwise)
+//   arena_copy        dst = src                           (bitwise: saving and restoring W)
 //   arena_fill        x = value
 //   arena_accumulate  acc = beta * acc + c * g            (beta == 0: acc is not read)
 //   arena_accumulate_final  g = c * (acc + g)            last pass fused with the 1/(2k)
@@ -17,15 +17,17 @@
 // Weight decay is switched off on a few [begin, end) ranges (biases and norm
 // parameters) given as a short sorted list, not as a P-sized mask.
 //
-// Backends: cpu:: (OpenMP, optim/arena_kernels.cpp) and cuda::
-// (optim/cuda/arena_kernels.cu). U comes from optim/noise.h on both sides, so the
-// same key gives bit-identical W.
+// Layout as every family (kernels/dispatch.h): entry points with all the checks
+// in kernels/arena.cpp; backends cpu:: (OpenMP, kernels/cpu/arena.cpp) and
+// cuda:: (kernels/cuda/arena.cu). U comes from kernels/noise.h on both sides, so
+// the same key gives bit-identical W; the SGD/Adam element formulas from
+// kernels/arena_math.h. The algorithms made of these kernels live in optim/.
 #include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "kernels/dispatch.h"
-#include "optim/noise.h"
+#include "kernels/noise.h"
 
 namespace basin::kernels {
 
@@ -39,29 +41,56 @@ struct NoiseSpec {
   float sigma = 0.0f;        // standard deviation of every element
 };
 
-struct SgdArgs {
-  float lr = 0.0f;
-  float momentum = 0.0f;
-  float dampening = 0.0f;
-  float weight_decay = 0.0f;
+// SGD's hyper-parameters, listed once. optim::SgdOptions is SgdSettings<double>
+// (what a user and the learning-rate schedule set); the kernel computes with the
+// float copy inside SgdArgs, converted in one place (SgdArgs's constructor).
+// The formulas they enter are PyTorch's (kernels/arena_math.h).
+template <typename T>
+struct SgdSettings {
+  T lr = T(0.01);
+  T momentum = T(0);
+  T dampening = T(0);
+  T weight_decay = T(0);
   bool nesterov = false;
-  bool first_step = true;  // momentum buffer not yet initialised: buf = d_p (PyTorch)
 };
 
-struct AdamArgs {
-  float lr = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float eps = 1e-8f;
-  float weight_decay = 0.0f;
-  bool decoupled = true;   // true: AdamW (W *= 1 - lr wd); false: Adam (g += wd W)
+struct SgdArgs : SgdSettings<float> {
+  bool first_step = true;  // momentum buffer not yet initialised: buf = d_p (PyTorch)
+
+  SgdArgs() = default;
+  SgdArgs(const SgdSettings<double>& s, bool first)
+      : SgdSettings<float>{static_cast<float>(s.lr), static_cast<float>(s.momentum),
+                           static_cast<float>(s.dampening), static_cast<float>(s.weight_decay), s.nesterov},
+        first_step(first) {}
+};
+
+// Adam's / AdamW's hyper-parameters, listed once (as SgdSettings: double in
+// optim::AdamOptions, float in the kernel's AdamArgs).
+template <typename T>
+struct AdamSettings {
+  T lr = T(1e-3);
+  T beta1 = T(0.9);
+  T beta2 = T(0.999);
+  T eps = T(1e-8);
+  T weight_decay = T(1e-2);
+  bool decoupled = true;  // true: AdamW (W *= 1 - lr wd); false: Adam (g += wd W)
   bool amsgrad = false;
-  std::int64_t step = 1;   // the step being taken, counted from 1 (bias corrections)
+};
+
+struct AdamArgs : AdamSettings<float> {
+  std::int64_t step = 1;  // the step being taken, counted from 1 (bias corrections)
+
+  AdamArgs() = default;
+  AdamArgs(const AdamSettings<double>& s, std::int64_t t)
+      : AdamSettings<float>{static_cast<float>(s.lr),  static_cast<float>(s.beta1),
+                            static_cast<float>(s.beta2), static_cast<float>(s.eps),
+                            static_cast<float>(s.weight_decay), s.decoupled, s.amsgrad},
+        step(t) {}
 };
 
 // ---- entry points (check arguments, dispatch on the device) --------------------
 void arena_perturb(Tensor& w, const Tensor& w0, const NoiseSpec& noise, float scale);
-void arena_restore(Tensor& w, const Tensor& w0);
+void arena_copy(Tensor& dst, const Tensor& src);
 void arena_fill(Tensor& x, float value);
 void arena_accumulate(Tensor& acc, const Tensor& g, float c, float beta = 1.0f);
 void arena_accumulate_final(const Tensor& acc, Tensor& g, float c);
@@ -79,7 +108,7 @@ void arena_adamw(Tensor& w, const Tensor& g, Tensor& m, Tensor& v, Tensor& vmax,
 void check_ranges(const char* op, const ArenaRanges& r, std::int64_t n);
 
 BASIN_DECLARE_BACKENDS(void arena_perturb(Tensor& w, const Tensor& w0, const NoiseSpec& noise, float scale))
-BASIN_DECLARE_BACKENDS(void arena_restore(Tensor& w, const Tensor& w0))
+BASIN_DECLARE_BACKENDS(void arena_copy(Tensor& dst, const Tensor& src))
 BASIN_DECLARE_BACKENDS(void arena_fill(Tensor& x, float value))
 BASIN_DECLARE_BACKENDS(void arena_accumulate(Tensor& acc, const Tensor& g, float c, float beta))
 BASIN_DECLARE_BACKENDS(void arena_accumulate_final(const Tensor& acc, Tensor& g, float c))

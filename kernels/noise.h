@@ -24,7 +24,7 @@
 
 #include "kernels/philox.h"
 
-namespace basin::noise {
+namespace basin::kernels::noise {
 
 // Every distribution is symmetric, zero-mean and has standard deviation sigma.
 enum class Dist : int {
@@ -153,9 +153,8 @@ BASIN_HD float unit_single(Dist d, std::uint32_t w) {
   return sign_from(w, 1.0f);
 }
 
-// The four std-1 values of block `blk` of stream `stream`.
-BASIN_HD void unit_block(Dist d, std::uint64_t seed, std::uint64_t stream, std::uint64_t blk, float out[4]) {
-  philox::U32x4 r = philox::block(seed, stream, blk);
+// The four std-1 values made from one block's four raw words.
+BASIN_HD void units_from_words(Dist d, const philox::U32x4& r, float out[4]) {
   if (d == Dist::Gaussian) {
     box_muller(r.x, r.y, &out[0], &out[1]);
     box_muller(r.z, r.w, &out[2], &out[3]);
@@ -167,6 +166,14 @@ BASIN_HD void unit_block(Dist d, std::uint64_t seed, std::uint64_t stream, std::
   }
 }
 
+// The four std-1 values of block `blk` of stream `stream`: the raw words are
+// Philox-4x32-10 keyed by seed (kernels/philox.h). The backends get their words
+// in one named place each: kernels/cpu/arena.cpp's philox_chunk (many blocks at
+// once) and kernels/cuda/arena.cu's noise_words.
+BASIN_HD void unit_block(Dist d, std::uint64_t seed, std::uint64_t stream, std::uint64_t blk, float out[4]) {
+  units_from_words(d, philox::block(seed, stream, blk), out);
+}
+
 // Element i alone (the slow, obvious reference: tests use it).
 BASIN_HD float unit_at(Dist d, std::uint64_t seed, std::uint64_t stream, std::uint64_t i) {
   float v[4];
@@ -174,4 +181,4 @@ BASIN_HD float unit_at(Dist d, std::uint64_t seed, std::uint64_t stream, std::ui
   return v[i & 3];
 }
 
-}  // namespace basin::noise
+}  // namespace basin::kernels::noise
