@@ -10,6 +10,7 @@
 
 #include "autograd/grad_mode.h"
 #include "nn/layers/batchnorm2d.h"
+#include "tensor/device.h"
 #include "train/bn_freeze.h"
 #include "train/checkpoint.h"
 #include "train/config.h"
@@ -86,6 +87,40 @@ TEST(TrainConfig, ResolveFillsAutoValuesAndValidateRejectsBadOnes) {
   EXPECT_NE(error_of([&] { neg.resolve(); }).find("--epochs"), std::string::npos);
 }
 
+TEST(TrainConfig, ParseWidthsTakesPositiveCommaSeparatedIntegers) {
+  EXPECT_EQ(parse_widths("256,128"), (std::vector<std::int64_t>{256, 128}));
+  EXPECT_EQ(parse_widths("7"), (std::vector<std::int64_t>{7}));
+  EXPECT_TRUE(parse_widths("").empty());  // no hidden layer: a linear classifier
+  for (const char* bad : {"0", "-4", "12abc", "a", "16,,8", "1.5"}) {
+    std::string err = error_of([&] { parse_widths(bad, "--widths"); });
+    EXPECT_NE(err.find("--widths"), std::string::npos) << bad;
+    EXPECT_NE(err.find(bad), std::string::npos) << bad;
+  }
+}
+
+TEST(TrainConfig, AutoRulesResolveTheSameEverywhere) {
+  // Small-input stem: Fashion-MNIST, or any image of at most 64 pixels a side.
+  EXPECT_EQ(resolve_small_input("auto", "fashion-mnist", 0), "on");
+  EXPECT_EQ(resolve_small_input("auto", "fashion-mnist", 224), "on");
+  EXPECT_EQ(resolve_small_input("auto", "/data/pets", 0), "off");  // a folder's own size is 224
+  EXPECT_EQ(resolve_small_input("auto", "/data/pets", 64), "on");
+  EXPECT_EQ(resolve_small_input("auto", "/data/pets", 65), "off");
+  EXPECT_EQ(resolve_small_input("auto", "", 32), "on");  // no dataset (basin inspect)
+  EXPECT_EQ(resolve_small_input("off", "fashion-mnist", 28), "off");
+  EXPECT_EQ(resolve_small_input("on", "/data/pets", 224), "on");
+  // TrainConfig::resolve() applies the same rule.
+  TrainConfig c;
+  c.device = "cpu";
+  c.data = "/data/pets";
+  c.image_size = 48;
+  c.resolve();
+  EXPECT_EQ(c.small_input, "on");
+  // Device: "auto" follows the hardware, anything else is kept as given.
+  EXPECT_EQ(resolve_device("auto"), cuda_available() ? "cuda" : "cpu");
+  EXPECT_EQ(resolve_device("cpu"), "cpu");
+  EXPECT_EQ(resolve_device("cuda:1"), "cuda:1");
+}
+
 TEST(TrainRunDir, TruncateMetricsDropsEpochsToBeRerunAndTornLines) {
   std::string d = temp_dir("metrics");
   RunDir dir{d};
@@ -123,11 +158,12 @@ CheckpointState sample_state() {
   s.model.emplace_back("layers.0.weight", Tensor::from_vector(std::vector<float>{1.5f, -2.0f, 3.25f, 0.0f}, {2, 2}));
   s.model.emplace_back("bn.num_batches_tracked", Tensor::from_vector(std::vector<std::int64_t>{7}, {}));
   s.optimizer.emplace_back("momentum_buffer", Tensor::from_vector(std::vector<float>{0.1f, 0.2f, 0.3f}, {3}));
-  s.epoch = 2;
-  s.batch = 17;
-  s.step = 1234;
-  s.partial.add(0.75, 10, 16);
-  s.partial_seconds = 3.5;
+  s.position.epoch = 2;
+  s.position.batch = 17;
+  s.position.step = 1234;
+  s.position.stats.add(0.75, 10, 16);
+  s.position.seconds = 3.5;
+  s.position.skipped = 3;
   s.config_json = "{\"epochs\":4}";
   return s;
 }
@@ -145,11 +181,14 @@ TEST(TrainCheckpoint, RoundTripIsExact) {
   EXPECT_EQ(s.model[1].second.to_int_vector(), (std::vector<std::int64_t>{7}));
   ASSERT_EQ(s.optimizer.size(), 1u);
   EXPECT_EQ(s.optimizer[0].first, "momentum_buffer");
-  EXPECT_EQ(s.epoch, 2);
-  EXPECT_EQ(s.batch, 17);
-  EXPECT_EQ(s.step, 1234);
-  EXPECT_DOUBLE_EQ(s.partial.loss_sum, 0.75 * 16);
-  EXPECT_EQ(s.partial.correct, 10);
+  EXPECT_EQ(s.position.epoch, 2);
+  EXPECT_EQ(s.position.batch, 17);
+  EXPECT_EQ(s.position.step, 1234);
+  EXPECT_DOUBLE_EQ(s.position.stats.loss_sum, 0.75 * 16);
+  EXPECT_EQ(s.position.stats.correct, 10);
+  EXPECT_EQ(s.position.stats.count, 16);
+  EXPECT_EQ(s.position.seconds, 3.5);
+  EXPECT_EQ(s.position.skipped, 3);
   EXPECT_EQ(s.config_json, "{\"epochs\":4}");
   // No temporary file is left behind.
   EXPECT_FALSE(path_exists(path + ".tmp." + std::to_string(::getpid())));

@@ -18,6 +18,7 @@
 #include "tensor/error.h"
 #include "tools/bench_runner.h"
 #include "tools/command.h"
+#include "train/config.h"
 
 namespace basin::tools {
 namespace {
@@ -56,7 +57,7 @@ nlohmann::json to_json(const TrainBenchResult& r) {
 }
 
 void run_bench(const BenchOptions& o) {
-  Device dev = o.device == "auto" ? (cuda_available() ? Device::cuda(0) : Device::cpu()) : Device::parse(o.device);
+  Device dev = Device::parse(train::resolve_device(o.device));
   if (dev.is_cuda())
     BASIN_CHECK(cuda_available(), "no CUDA device is usable (built with CUDA: " << (cuda_compiled() ? "yes" : "no")
                                                                                  << "); try --device cpu");

@@ -35,7 +35,7 @@ void run(const EvalCli& e) {
       train::resolve_saved_model(e.weights, e.data, {e.model, e.hidden, "", e.small_input, e.image_size});
   train::TrainConfig& c = saved.config;
   const int image_size = saved.image_size;
-  c.device = e.device == "auto" ? (cuda_available() ? "cuda" : "cpu") : e.device;
+  c.device = train::resolve_device(e.device);
   BASIN_CHECK(e.split == "test" || e.split == "train", "--split must be test or train, got " << e.split);
   Device device = Device::parse(c.device);
 

@@ -3,11 +3,11 @@
 // on zeros (nn/summary.h).
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "nn/models/factory.h"
 #include "nn/summary.h"
 #include "tools/command.h"
+#include "train/config.h"
 
 namespace {
 
@@ -26,19 +26,10 @@ void run(const InspectCli& i) {
   o.num_classes = i.num_classes > 0 ? i.num_classes : (mlp ? 10 : 1000);
   o.in_channels = channels;
   o.input_features = static_cast<std::int64_t>(channels) * size * size;
-  o.hidden.clear();
-  std::stringstream ss(i.hidden);
-  std::string p;
-  while (std::getline(ss, p, ',')) {
-    try {
-      o.hidden.push_back(std::stoll(p));
-    } catch (const std::exception&) {
-      BASIN_FAIL("--hidden '" << i.hidden << "': expected comma-separated widths such as 256,128");
-    }
-  }
+  o.hidden = train::parse_widths(i.hidden);
   BASIN_CHECK(i.small_input == "auto" || i.small_input == "on" || i.small_input == "off",
               "--small-input must be auto, on or off, got " << i.small_input);
-  o.cifar_stem = i.small_input == "on" || (i.small_input == "auto" && size <= 64);
+  o.cifar_stem = train::resolve_small_input(i.small_input, "", size) == "on";
   auto model = nn::make_model(i.model, o);
   nn::ModelSummary s = nn::summarize(*model, {1, channels, size, size});
   std::printf("%s", s.str().c_str());

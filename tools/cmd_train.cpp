@@ -4,7 +4,6 @@
 // the CPU (a small-input ResNet-18 when a GPU is present).
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "tools/command.h"
 #include "tools/profile_report.h"
@@ -24,23 +23,6 @@ struct TrainCli {
   bool profile = false;
   CLI::App* cmd = nullptr;
 };
-
-std::vector<std::int64_t> parse_widths(const std::string& s) {
-  std::vector<std::int64_t> v;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    try {
-      size_t used = 0;
-      long long w = std::stoll(part, &used);
-      BASIN_CHECK(used == part.size() && w > 0, "");
-      v.push_back(w);
-    } catch (const std::exception&) {
-      BASIN_FAIL("--hidden '" << s << "': expected positive comma-separated widths such as 256,128");
-    }
-  }
-  return v;
-}
 
 bool given(CLI::App* cmd, const char* name) { return cmd->count(name) > 0; }
 
@@ -67,7 +49,7 @@ void run(TrainCli& cli) {
     }
     c = saved;
   } else {
-    c.hidden = parse_widths(cli.hidden);
+    c.hidden = basin::train::parse_widths(cli.hidden);
     c.shuffle = !cli.no_shuffle;
   }
   basin::train::TrainOptions o;
@@ -96,15 +78,8 @@ void run(TrainCli& cli) {
   std::fflush(stdout);
 }
 
-void setup(CLI::App& app) {
-  auto cli = std::make_shared<TrainCli>();
-  TrainConfig& c = cli->c;
-  auto* cmd = app.add_subcommand(
-      "train",
-      "Train a model. With no options: Fashion-MNIST, MLP 784-256-128-10, SGD momentum 0.9, cosine schedule, "
-      "4 epochs on the CPU (a small-input ResNet-18 when a GPU is present). Writes a run folder with "
-      "config.json, metrics.jsonl, checkpoint.safetensors and model.safetensors.");
-  cli->cmd = cmd;
+void add_data_options(CLI::App* cmd, TrainCli& cli) {
+  TrainConfig& c = cli.c;
   auto g_data = "Data";
   cmd->add_option("--data", c.data, "'fashion-mnist' or a folder holding train/ and test/ (or val/), one sub-folder per class")
       ->capture_default_str()->group(g_data);
@@ -117,13 +92,16 @@ void setup(CLI::App& app) {
   cmd->add_option("--eval-resize", c.eval_resize, "Folders: resize the shorter side to R before the centre crop at evaluation (0: S*8/7)")
       ->group(g_data);
   cmd->add_option("--workers", c.workers, "Data-loader threads")->capture_default_str()->group(g_data);
-  cmd->add_flag("--no-shuffle", cli->no_shuffle, "Keep the training set's order (default: a seeded shuffle per epoch)")
+  cmd->add_flag("--no-shuffle", cli.no_shuffle, "Keep the training set's order (default: a seeded shuffle per epoch)")
       ->group(g_data);
+}
 
+void add_model_options(CLI::App* cmd, TrainCli& cli) {
+  TrainConfig& c = cli.c;
   auto g_model = "Model";
   cmd->add_option("--model", c.model, "mlp | resnet18 | resnet34 | resnet50 (auto: mlp on the CPU, resnet18 on a GPU)")
       ->capture_default_str()->group(g_model);
-  cmd->add_option("--hidden", cli->hidden, "MLP hidden widths, comma-separated")->capture_default_str()->group(g_model);
+  cmd->add_option("--hidden", cli.hidden, "MLP hidden widths, comma-separated")->capture_default_str()->group(g_model);
   cmd->add_option("--activation", c.activation, "MLP activation: relu | tanh")->capture_default_str()->group(g_model);
   cmd->add_option("--small-input", c.small_input,
                   "ResNet stem: on = 3x3 stride-1 convolution without max-pool (small images), off = torchvision's 7x7/2 + "
@@ -132,7 +110,10 @@ void setup(CLI::App& app) {
   cmd->add_option("--init", c.init, "Start from these safetensors weights (fine-tuning): every tensor whose name and shape "
                                    "match is loaded; a classifier head of another shape is skipped and reported")
       ->group(g_model);
+}
 
+void add_optimizer_options(CLI::App* cmd, TrainCli& cli) {
+  TrainConfig& c = cli.c;
   auto g_opt = "Optimizer";
   cmd->add_option("--optimizer", c.optimizer, "sgd | adamw | nso | wpsgd | sam | usam | asam | rsam (the perturbation "
                                              "methods run on SGD with --momentum and --weight-decay)")
@@ -154,7 +135,10 @@ void setup(CLI::App& app) {
   cmd->add_option("--noise", c.noise, "Noise distribution: gaussian | laplace | uniform | binomial (all with std sigma)")
       ->capture_default_str()->group(g_opt);
   cmd->add_option("--label-smoothing", c.label_smoothing, "Label smoothing of the training loss")->group(g_opt);
+}
 
+void add_curvature_options(CLI::App* cmd, TrainCli& cli) {
+  TrainConfig& c = cli.c;
   auto g_curv = "Curvature";
   cmd->add_option("--hessian-every", c.hessian_every,
                   "Every N epochs, log the Hessian trace (Hutchinson, with stderr) and top eigenvalue of the training "
@@ -166,7 +150,10 @@ void setup(CLI::App& app) {
       ->capture_default_str()->group(g_curv);
   cmd->add_option("--hessian-power-iters", c.hessian_power_iters, "--hessian-every: power iteration cap (0: no eigenvalue)")
       ->capture_default_str()->group(g_curv);
+}
 
+void add_run_options(CLI::App* cmd, TrainCli& cli) {
+  TrainConfig& c = cli.c;
   auto g_run = "Run";
   cmd->add_option("--epochs", c.epochs, "Epochs")->capture_default_str()->group(g_run);
   cmd->add_option("--batch-size", c.batch_size, "Batch size")->capture_default_str()->group(g_run);
@@ -178,14 +165,29 @@ void setup(CLI::App& app) {
   cmd->add_option("--on-nonfinite", c.on_nonfinite, "A NaN/Inf loss: stop (with a message naming epoch and step) | skip the batch")
       ->capture_default_str()->group(g_run);
   cmd->add_option("--out", c.out, "Run folder (default: runs/<timestamp>-<model>-<optimizer>)")->group(g_run);
-  cmd->add_option("--resume", cli->resume, "Continue the run in this folder from its checkpoint (its config.json is used; "
+  cmd->add_option("--resume", cli.resume, "Continue the run in this folder from its checkpoint (its config.json is used; "
                                           "--epochs, --max-steps, --workers and --device may be given)")
       ->group(g_run);
-  cmd->add_flag("--profile", cli->profile,
+  cmd->add_flag("--profile", cli.profile,
                 "Time every layer's forward and every op's backward; print the table and write RUNDIR/profile.txt")
       ->group(g_run);
   cmd->add_flag("--json", c.json, "Print a one-line JSON summary on stdout at the end")->group(g_run);
-  cmd->add_flag("--quiet", cli->quiet, "No progress bar (epoch lines are still printed)")->group(g_run);
+  cmd->add_flag("--quiet", cli.quiet, "No progress bar (epoch lines are still printed)")->group(g_run);
+}
+
+void setup(CLI::App& app) {
+  auto cli = std::make_shared<TrainCli>();
+  auto* cmd = app.add_subcommand(
+      "train",
+      "Train a model. With no options: Fashion-MNIST, MLP 784-256-128-10, SGD momentum 0.9, cosine schedule, "
+      "4 epochs on the CPU (a small-input ResNet-18 when a GPU is present). Writes a run folder with "
+      "config.json, metrics.jsonl, checkpoint.safetensors and model.safetensors.");
+  cli->cmd = cmd;
+  add_data_options(cmd, *cli);
+  add_model_options(cmd, *cli);
+  add_optimizer_options(cmd, *cli);
+  add_curvature_options(cmd, *cli);
+  add_run_options(cmd, *cli);
   cmd->callback([cli] { run(*cli); });
 }
 

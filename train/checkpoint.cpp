@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "autograd/grad_mode.h"
@@ -54,6 +55,37 @@ std::string checksum(const nn::NamedTensors& host, const std::map<std::string, s
   return buf;
 }
 
+// The fields of the "position" record, in one list that writing and reading share.
+template <class Position, class Visit>
+void for_each_position_field(Position& p, Visit&& visit) {
+  visit("epoch", p.epoch);
+  visit("batch", p.batch);
+  visit("step", p.step);
+  visit("loss_sum", p.stats.loss_sum);
+  visit("correct", p.stats.correct);
+  visit("count", p.stats.count);
+  visit("seconds", p.seconds);
+  visit("skipped", p.skipped);
+}
+
+// Counters must be non-negative integers in their field's range: json's get<int>()
+// on 1e300 or 1e19 is an out-of-range float-to-int cast (undefined behaviour).
+void read_position(const nlohmann::json& j, RunPosition& p) {
+  for_each_position_field(p, [&](const char* key, auto& field) {
+    using T = std::decay_t<decltype(field)>;
+    const auto& v = j.at(key);
+    if constexpr (std::is_floating_point_v<T>) {
+      BASIN_CHECK(v.is_number(), "'" << key << "' is " << v.dump() << ", not a number");
+      field = v.get<double>();
+    } else {
+      constexpr auto max = std::numeric_limits<T>::max();
+      BASIN_CHECK(v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max),
+                  "'" << key << "' is " << v.dump() << ", not an integer in [0, " << max << "]");
+      field = static_cast<T>(v.get<std::uint64_t>());
+    }
+  });
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const CheckpointState& s) {
@@ -62,14 +94,8 @@ void save_checkpoint(const std::string& path, const CheckpointState& s) {
   for (const auto& [n, t] : s.model) host.emplace_back(kModelPrefix + n, host_contiguous(t));
   for (const auto& [n, t] : s.optimizer) host.emplace_back(kOptimPrefix + n, host_contiguous(t));
 
-  nlohmann::json pos{{"epoch", s.epoch},
-                     {"batch", s.batch},
-                     {"step", s.step},
-                     {"loss_sum", s.partial.loss_sum},
-                     {"correct", s.partial.correct},
-                     {"count", s.partial.count},
-                     {"seconds", s.partial_seconds},
-                     {"skipped", s.partial_skipped}};
+  nlohmann::json pos = nlohmann::json::object();
+  for_each_position_field(s.position, [&](const char* key, const auto& field) { pos[key] = field; });
   std::map<std::string, std::string> meta{
       {"format", kFormat}, {"version", kVersion}, {"position", pos.dump()}, {"config", s.config_json}};
   meta["checksum"] = checksum(host, meta);
@@ -108,29 +134,7 @@ CheckpointState load_checkpoint(const std::string& path) {
     else BASIN_FAIL("checkpoint " << path << ": unexpected tensor '" << name << "'");
   }
   try {
-    auto pos = nlohmann::json::parse(meta_get("position"));
-    // json's get<int>() on 1e300 or 1e19 is an out-of-range float-to-int cast
-    // (undefined behaviour): counters must be non-negative integers in range.
-    auto count = [&](const char* key, std::int64_t max) -> std::int64_t {
-      const auto& v = pos.at(key);
-      BASIN_CHECK(v.is_number_unsigned() && v.get<std::uint64_t>() <= static_cast<std::uint64_t>(max),
-                  "'" << key << "' is " << v.dump() << ", not an integer in [0, " << max << "]");
-      return static_cast<std::int64_t>(v.get<std::uint64_t>());
-    };
-    auto real = [&](const char* key) -> double {
-      const auto& v = pos.at(key);
-      BASIN_CHECK(v.is_number(), "'" << key << "' is " << v.dump() << ", not a number");
-      return v.get<double>();
-    };
-    constexpr std::int64_t kMax64 = std::numeric_limits<std::int64_t>::max();
-    s.epoch = static_cast<int>(count("epoch", std::numeric_limits<int>::max()));
-    s.batch = count("batch", kMax64);
-    s.step = count("step", kMax64);
-    s.partial.loss_sum = real("loss_sum");
-    s.partial.correct = count("correct", kMax64);
-    s.partial.count = count("count", kMax64);
-    s.partial_seconds = real("seconds");
-    s.partial_skipped = count("skipped", kMax64);
+    read_position(nlohmann::json::parse(meta_get("position")), s.position);
   } catch (const std::exception& e) {
     BASIN_FAIL("checkpoint " << path << ": bad position record: " << e.what());
   }

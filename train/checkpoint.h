@@ -21,15 +21,22 @@
 
 namespace basin::train {
 
+// Where a run stands: everything a checkpoint records besides the tensors. The
+// trainer advances it batch by batch; the checkpoint writes and reads it as its
+// "position" record (the field list is in checkpoint.cpp, one list for both).
+struct RunPosition {
+  int epoch = 0;             // 0-based epoch the run is in (== epochs done when batch == 0)
+  std::int64_t batch = 0;    // next batch of that epoch
+  std::int64_t step = 0;     // optimizer steps taken so far
+  RunningStats stats;        // running sums of the unfinished epoch
+  double seconds = 0;        // training time of the unfinished epoch so far
+  std::int64_t skipped = 0;  // batches of the unfinished epoch skipped (--on-nonfinite skip)
+};
+
 struct CheckpointState {
   nn::NamedTensors model;
   nn::NamedTensors optimizer;
-  int epoch = 0;            // 0-based epoch the run is in (== epochs done when batch == 0)
-  std::int64_t batch = 0;   // next batch of that epoch
-  std::int64_t step = 0;    // optimizer steps taken so far
-  RunningStats partial;     // running sums of the unfinished epoch
-  double partial_seconds = 0;
-  std::int64_t partial_skipped = 0;
+  RunPosition position;
   std::string config_json;  // the run's TrainConfig (informative; config.json is authoritative)
 };
 

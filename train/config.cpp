@@ -47,13 +47,39 @@ std::string join_ints(const std::vector<std::int64_t>& v) {
   return os.str();
 }
 
+std::vector<std::int64_t> parse_widths(const std::string& s, const char* flag) {
+  std::vector<std::int64_t> v;
+  std::stringstream ss(s);
+  for (std::string p; std::getline(ss, p, ',');) {
+    try {
+      std::size_t used = 0;
+      long long w = std::stoll(p, &used);
+      BASIN_CHECK(used == p.size() && w > 0, "");
+      v.push_back(w);
+    } catch (const std::exception&) {
+      BASIN_FAIL(flag << " '" << s << "': expected comma-separated positive widths such as 256,128");
+    }
+  }
+  return v;
+}
+
+std::string resolve_device(const std::string& device) {
+  if (device != "auto") return device;
+  return cuda_available() ? "cuda" : "cpu";
+}
+
+std::string resolve_small_input(const std::string& small_input, const std::string& data, int image_size) {
+  if (small_input != "auto") return small_input;
+  return data == "fashion-mnist" || (image_size > 0 && image_size <= 64) ? "on" : "off";
+}
+
 void TrainConfig::resolve() {
-  if (device == "auto") device = cuda_available() ? "cuda" : "cpu";
+  device = resolve_device(device);
   bool gpu = device.rfind("cuda", 0) == 0;
   // A small ResNet is worth its cost only on a GPU; on a CPU the MLP reaches
   // ~88% on Fashion-MNIST in under a minute.
   if (model == "auto") model = gpu ? "resnet18" : "mlp";
-  if (small_input == "auto") small_input = (data == "fashion-mnist" || (image_size > 0 && image_size <= 64)) ? "on" : "off";
+  small_input = resolve_small_input(small_input, data, image_size);
   // NaN marks "not given": any number the user gives, negative included, is
   // kept and validated, never silently replaced by the default.
   if (std::isnan(lr)) lr = optimizer == "adamw" ? 1e-3 : 0.05;

@@ -76,6 +76,18 @@ TrainConfig config_from_json(const nlohmann::json& j);
 
 // "256,128" <-> {256, 128}
 std::string join_ints(const std::vector<std::int64_t>& v);
+// MLP widths (--hidden): positive integers, comma-separated ("" is no hidden
+// layer); anything else throws naming `flag`.
+std::vector<std::int64_t> parse_widths(const std::string& s, const char* flag = "--hidden");
+
+// The rules behind "auto", one place each: resolve() and `basin eval`, `hessian`,
+// `inspect` and `bench` use these. Other values come back unchanged.
+// --device auto: "cuda" when a usable CUDA device is present, else "cpu".
+std::string resolve_device(const std::string& device);
+// --small-input auto: "on" (ResNet's 3x3 stride-1 stem without max-pool) for
+// Fashion-MNIST and for images of at most 64x64, else "off". image_size 0 is the
+// dataset's own size (28 for Fashion-MNIST, 224 for folders); data "" is none.
+std::string resolve_small_input(const std::string& small_input, const std::string& data, int image_size);
 
 // The names accepted by each choice option (used by --help and validate()).
 const std::vector<std::string>& optimizer_names();

@@ -28,7 +28,4 @@ struct SavedModel {
 // falls back to the defaults) and resolves image size and stem for `data_spec`.
 SavedModel resolve_saved_model(const std::string& weights, const std::string& data_spec, const ModelOverrides& o);
 
-// Parses "256,128" (throws naming the flag on anything else).
-std::vector<std::int64_t> parse_widths(const std::string& s, const char* flag);
-
 }  // namespace basin::train

@@ -43,33 +43,6 @@ std::string with_commas(std::int64_t n) {
   return out;
 }
 
-// The state of the run that a checkpoint captures.
-struct Position {
-  int epoch = 0;           // 0-based
-  std::int64_t batch = 0;  // next batch in the epoch
-  std::int64_t step = 0;
-  RunningStats stats;
-  double seconds = 0;
-  std::int64_t skipped = 0;
-};
-
-void write_checkpoint(const RunDir& dir, const TrainConfig& c, nn::Module& model, const optim::Optimizer& opt,
-                      const Position& p) {
-  CheckpointState s;
-  s.model = model.state_dict();
-  optim::StateMap om;
-  opt.save_state(om, "");
-  for (auto& [k, v] : om) s.optimizer.emplace_back(k, v);
-  s.epoch = p.epoch;
-  s.batch = p.batch;
-  s.step = p.step;
-  s.partial = p.stats;
-  s.partial_seconds = p.seconds;
-  s.partial_skipped = p.skipped;
-  s.config_json = to_json(c).dump();
-  save_checkpoint(dir.checkpoint(), s);
-}
-
 std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const RunData& d) {
   return {{"format", "basin-weights"},
           {"model", c.model},
@@ -82,6 +55,278 @@ std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const 
           {"data", c.data}};
 }
 
+// ---- one run, phase by phase ----------------------------------------------------
+// Everything one invocation of run_training holds; each phase below takes it.
+struct Run {
+  Run(TrainConfig config, const TrainOptions& options) : c(std::move(config)), o(options) {}
+  const RunDir& dir() const { return res.dir; }
+
+  Clock::time_point t_start = Clock::now();
+  TrainConfig c;  // resolved by open_run
+  const TrainOptions& o;
+  TrainResult res;
+  Device device = Device::cpu();
+  RunData d;
+  std::shared_ptr<nn::Module> model;
+  std::unique_ptr<optim::Optimizer> opt;
+  optim::LrSchedule schedule{optim::ScheduleOptions{}};
+  std::int64_t nb = 0;         // batches per epoch
+  bool has_buffers = false;    // BN running statistics, frozen on all but the first pass of a step
+  std::vector<curvature::LabeledBatch> hessian_data;  // --hessian-every
+  RunPosition pos;             // what a checkpoint records (train/checkpoint.h)
+  Clock::time_point epoch_start;  // when this invocation started (or continued) the epoch
+  double seconds_before = 0;   // the epoch's training time in earlier invocations (--resume)
+  bool stop = false;           // a signal or --max-steps ended the run
+};
+
+void write_checkpoint(const Run& r, const RunPosition& p) {
+  CheckpointState s;
+  s.model = r.model->state_dict();
+  optim::StateMap om;
+  r.opt->save_state(om, "");
+  for (auto& [k, v] : om) s.optimizer.emplace_back(k, v);
+  s.position = p;
+  s.config_json = to_json(r.c).dump();
+  save_checkpoint(r.dir().checkpoint(), s);
+}
+
+// --resume: model and optimizer state and the position from the checkpoint;
+// metrics.jsonl is cut back to the epochs the checkpoint has finished.
+void resume_run(Run& r) {
+  const std::string path = r.dir().checkpoint();
+  CheckpointState s = load_checkpoint(path);
+  try {
+    r.model->load_state_dict(s.model);
+    optim::StateMap om(s.optimizer.begin(), s.optimizer.end());
+    r.opt->load_state(om, "");
+  } catch (const std::exception& e) {
+    BASIN_FAIL("checkpoint " << path << " does not fit this run's model/optimizer: " << e.what());
+  }
+  r.pos = s.position;
+  truncate_metrics(r.dir(), r.pos.epoch);
+  logf(r.o.log, "resuming " + r.dir().path + " at epoch " + std::to_string(r.pos.epoch + 1) + ", batch " +
+                    std::to_string(r.pos.batch) + " (step " + std::to_string(r.pos.step) + ")");
+}
+
+void log_run_header(const Run& r) {
+  const RunData& d = r.d;
+  logf(r.o.log, "basin train: " + r.c.model + " (" + with_commas(r.model->num_parameters()) + " parameters) on " +
+                    r.device.str() + "; " + d.sets.train->description() + ": " + with_commas(d.sets.train->size()) +
+                    " training / " + with_commas(d.sets.test->size()) + " test images, " +
+                    std::to_string(d.num_classes) + " classes, " + std::to_string(d.image_size) + "x" +
+                    std::to_string(d.image_size) + "x" + std::to_string(d.channels));
+  logf(r.o.log, "  " + describe_optimizer(r.c) + "; " + std::to_string(r.c.epochs) + " epochs of " +
+                    std::to_string(r.nb) + " batches of " + std::to_string(r.c.batch_size) + "; writing " +
+                    r.dir().path);
+}
+
+// Setup: the run folder holds a checkpoint exactly when resuming, and the device
+// is usable; then data, model (with --init weights), optimizer and schedule, in
+// that order; then the resumed state, or a new run folder with its config.json.
+void open_run(Run& r) {
+  TrainConfig& c = r.c;
+  c.resolve();
+  r.res.dir.path = c.out.empty() ? default_run_dir(c) : c.out;
+  const RunDir& dir = r.dir();
+  if (r.o.resume) {
+    BASIN_CHECK(path_exists(dir.checkpoint()), "cannot resume from " << dir.path << ": no checkpoint.safetensors there");
+  } else {
+    BASIN_CHECK(!path_exists(dir.checkpoint()),
+                dir.path << " already holds a run (checkpoint.safetensors); continue it with --resume " << dir.path
+                         << ", or choose another --out");
+  }
+  r.device = Device::parse(c.device);
+  BASIN_CHECK(r.device.is_cpu() || cuda_available(),
+              "train: --device " << c.device << " but no usable CUDA device (this build: "
+                                 << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
+
+  r.d = make_run_data(c, r.device);
+  r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
+  if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));
+  r.opt = make_run_optimizer(c, *r.model);
+  r.nb = r.d.train->num_batches();
+  r.schedule = make_run_schedule(c, r.nb);
+  r.has_buffers = !r.model->named_buffers().empty();
+
+  if (r.o.resume) {
+    resume_run(r);
+  } else {
+    make_dirs(dir.path);
+    write_config(dir, c);
+  }
+  r.res.config = c;
+  r.res.epochs_done = r.pos.epoch;
+  r.res.steps = r.pos.step;
+  log_run_header(r);
+  if (c.hessian_every > 0) r.hessian_data = hessian_batches(c, r.d, r.device);
+}
+
+// Starts epoch pos.epoch at batch pos.batch (not 0 only when resuming inside it).
+void begin_epoch(Run& r) {
+  r.d.train->start_epoch(r.pos.epoch, r.pos.batch);
+  r.epoch_start = Clock::now();
+  r.seconds_before = r.pos.seconds;
+}
+
+// " at epoch 2, step 123 (batch 7 of 469)": where a non-finite loss or gradient appeared.
+std::string at_step(const Run& r, const data::Batch& b) {
+  std::ostringstream os;
+  os << " at epoch " << r.pos.epoch + 1 << ", step " << r.pos.step + 1 << " (batch " << b.index + 1 << " of "
+     << r.nb << ")";
+  return os.str();
+}
+
+// What a step records: loss and accuracy of its first pass, the one that updates
+// BN statistics (at W for SGD/SAM, at W + U_1 for NSO).
+struct StepRecord {
+  bool recorded = false;
+  double loss = 0;
+  std::int64_t correct = 0;
+};
+
+// One forward and backward pass on the batch: the optimizer's closure (SAM and
+// NSO call it more than once a step). A non-finite loss or gradient throws.
+float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepRecord& rec) {
+  RunningStatsFreeze freeze(*r.model, r.has_buffers && !update_bn_stats);
+  Tensor logits = (*r.model)(b.images);
+  Tensor loss = cross_entropy(logits, b.labels, static_cast<float>(r.c.label_smoothing));
+  float l = loss.item();
+  if (!std::isfinite(l)) {
+    std::ostringstream os;
+    os << "non-finite training loss (" << l << ")" << at_step(r, b);
+    throw NonFiniteLossError(os.str());
+  }
+  loss.backward();
+  if (std::string bad = first_nonfinite_grad(r.model->arena()); !bad.empty()) {
+    std::ostringstream os;
+    os << "non-finite gradient of " << bad << " (loss " << l << ")" << at_step(r, b);
+    throw NonFiniteLossError(os.str());
+  }
+  if (!rec.recorded) rec = {true, l, count_correct(logits, b.labels)};
+  return l;
+}
+
+// One optimizer step on the batch at the scheduled learning rate. With
+// --on-nonfinite skip, a non-finite loss or gradient puts back the weights from
+// before the step and the batch counts as skipped; otherwise it ends the run.
+void train_step(Run& r, const data::Batch& b) {
+  r.schedule.apply(*r.opt);
+  const bool skip_nonfinite = r.c.on_nonfinite == "skip";
+  nn::NamedTensors before;
+  if (skip_nonfinite) {
+    NoGradGuard ng;
+    for (const auto& [n, t] : r.model->state_dict()) before.emplace_back(n, t.clone());
+  }
+  StepRecord rec;
+  try {
+    r.opt->step([&](bool update_bn_stats) { return forward_backward(r, b, update_bn_stats, rec); });
+  } catch (const NonFiniteLossError& e) {
+    const RunDir& dir = r.dir();
+    if (!skip_nonfinite)
+      BASIN_FAIL(e.what() << "; the last checkpoint is " << (path_exists(dir.checkpoint()) ? dir.checkpoint() : "none")
+                          << ". Lower --lr, or pass --on-nonfinite skip to skip such batches");
+    NoGradGuard ng;
+    r.model->load_state_dict(before);
+    r.model->zero_grad();
+    ++r.pos.skipped;
+    logf(r.o.log, std::string("warning: ") + e.what() + "; batch skipped");
+  }
+  if (rec.recorded) r.pos.stats.add(rec.loss, rec.correct, b.labels.numel());
+  ++r.pos.step;
+  r.pos.batch = b.index + 1;
+}
+
+// The epoch's training time so far, then the progress line with speed and ETA.
+void update_progress(Run& r, Progress& progress, const data::Batch& b) {
+  RunPosition& p = r.pos;
+  p.seconds = r.seconds_before + since(r.epoch_start);
+  double ips = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
+  double eta = p.batch > 0 ? p.seconds / static_cast<double>(p.batch) * static_cast<double>(r.nb - p.batch) : NAN;
+  progress.update(b.index, p.stats.loss(), p.stats.accuracy(), ips, eta);
+}
+
+// True once SIGINT/SIGTERM arrived or --max-steps is reached (the result says which).
+bool stop_requested(Run& r) {
+  if (StopSignalGuard::requested()) r.res.interrupted = r.stop = true;
+  if (r.c.max_steps > 0 && r.pos.step >= r.c.max_steps) r.res.stopped_at_max_steps = r.stop = true;
+  return r.stop;
+}
+
+// A stop inside an epoch: a checkpoint where the run stands (and, for --max-steps,
+// the weights so far); --resume continues from here.
+TrainResult stop_mid_epoch(Run& r) {
+  write_checkpoint(r, r.pos);
+  r.res.steps = r.pos.step;
+  r.res.skipped_batches += r.pos.skipped;
+  if (r.res.stopped_at_max_steps && !r.res.interrupted) {
+    nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
+    logf(r.o.log, "stopped after --max-steps " + std::to_string(r.c.max_steps) + " at epoch " +
+                      std::to_string(r.pos.epoch + 1) + ", batch " + std::to_string(r.pos.batch) +
+                      "; continue with: basin train --resume " + r.dir().path);
+  }
+  r.res.seconds = since(r.t_start);
+  return std::move(r.res);
+}
+
+// Epoch end: evaluate, append the metrics line and log it, then checkpoint at the
+// start of the next epoch.
+void end_epoch(Run& r) {
+  const RunPosition& p = r.pos;
+  EpochMetrics m;
+  m.epoch = p.epoch + 1;
+  m.lr = r.opt->lr();
+  m.train_loss = p.stats.loss();
+  m.train_acc = p.stats.accuracy();
+  m.seconds = p.seconds;
+  m.images_per_s = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
+  m.skipped_batches = p.skipped;
+  RunningStats t = evaluate(*r.model, *r.d.test);
+  m.test_loss = t.loss();
+  m.test_acc = t.accuracy();
+  if (r.c.hessian_every > 0 && m.epoch % r.c.hessian_every == 0) measure_hessian(r.c, *r.model, r.hessian_data, m);
+  io::append_line_durable(r.dir().metrics(), to_json(m).dump());
+  logf(r.o.log, epoch_line(m, r.c.epochs));
+  r.res.last = m;
+  r.res.epochs_done = m.epoch;
+  r.res.skipped_batches += p.skipped;
+  RunPosition next;
+  next.epoch = m.epoch;
+  next.step = p.step;
+  write_checkpoint(r, next);
+  r.pos = next;
+  r.res.steps = next.step;
+}
+
+// The run is over (all epochs, or a stop at an epoch's end): the final weights,
+// unless a signal stopped it.
+TrainResult finish_run(Run& r) {
+  if (!r.res.interrupted) nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
+  r.res.seconds = since(r.t_start);
+  return std::move(r.res);
+}
+
+TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
+  Run r(std::move(c), o);
+  open_run(r);
+  StopSignalGuard signals;
+  r.model->train();
+  while (r.pos.epoch < r.c.epochs && !r.stop) {
+    Progress progress(r.pos.epoch + 1, r.c.epochs, r.nb, o.progress, o.plain_progress_interval_s);
+    begin_epoch(r);
+    data::Batch b;
+    while (r.d.train->next(b)) {
+      train_step(r, b);
+      update_progress(r, progress, b);
+      if (stop_requested(r) && r.pos.batch < r.nb) {
+        progress.finish();
+        return stop_mid_epoch(r);
+      }
+    }
+    progress.finish();
+    end_epoch(r);
+  }
+  return finish_run(r);
+}
 }  // namespace
 
 nlohmann::json summary_json(const TrainResult& r) {
@@ -102,9 +347,6 @@ nlohmann::json summary_json(const TrainResult& r) {
                         {"stopped_at_max_steps", r.stopped_at_max_steps}};
 }
 
-namespace {
-TrainResult run_training_impl(TrainConfig c, const TrainOptions& o);
-}  // namespace
 
 // Out of memory is the one failure whose fix depends on the run's settings: say
 // which, keep the allocator's figures, and point at the usual remedy.
@@ -120,209 +362,5 @@ TrainResult run_training(TrainConfig c, const TrainOptions& o) {
     throw OutOfMemoryError(os.str());
   }
 }
-
-namespace {
-TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
-  const auto t_start = Clock::now();
-  c.resolve();
-  TrainResult res;
-  res.dir.path = c.out.empty() ? default_run_dir(c) : c.out;
-  const RunDir& dir = res.dir;
-  if (o.resume) {
-    BASIN_CHECK(path_exists(dir.checkpoint()), "cannot resume from " << dir.path << ": no checkpoint.safetensors there");
-  } else {
-    BASIN_CHECK(!path_exists(dir.checkpoint()),
-                dir.path << " already holds a run (checkpoint.safetensors); continue it with --resume " << dir.path
-                         << ", or choose another --out");
-  }
-  const Device device = Device::parse(c.device);
-  BASIN_CHECK(device.is_cpu() || cuda_available(),
-              "train: --device " << c.device << " but no usable CUDA device (this build: "
-                                 << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
-
-  RunData d = make_run_data(c, device);
-  auto model = make_run_model(c, d.channels, d.image_size, d.num_classes, device);
-  if (!c.init.empty() && !o.resume) {
-    std::string report = load_init_weights(*model, c.init);
-    logf(o.log, "init from " + c.init + ": " + report);
-  }
-  auto opt = make_run_optimizer(c, *model);
-  const std::int64_t nb = d.train->num_batches();
-  optim::LrSchedule schedule = make_run_schedule(c, nb);
-  const bool has_buffers = !model->named_buffers().empty();
-
-  Position pos;
-  if (o.resume) {
-    CheckpointState s = load_checkpoint(dir.checkpoint());
-    try {
-      model->load_state_dict(s.model);
-      optim::StateMap om(s.optimizer.begin(), s.optimizer.end());
-      opt->load_state(om, "");
-    } catch (const std::exception& e) {
-      BASIN_FAIL("checkpoint " << dir.checkpoint() << " does not fit this run's model/optimizer: " << e.what());
-    }
-    pos.epoch = s.epoch;
-    pos.batch = s.batch;
-    pos.step = s.step;
-    pos.stats = s.partial;
-    pos.seconds = s.partial_seconds;
-    pos.skipped = s.partial_skipped;
-    truncate_metrics(dir, pos.epoch);
-    logf(o.log, "resuming " + dir.path + " at epoch " + std::to_string(pos.epoch + 1) + ", batch " +
-                    std::to_string(pos.batch) + " (step " + std::to_string(pos.step) + ")");
-  } else {
-    make_dirs(dir.path);
-    write_config(dir, c);
-  }
-  res.config = c;
-  res.epochs_done = pos.epoch;
-  res.steps = pos.step;
-
-  logf(o.log, "basin train: " + c.model + " (" + with_commas(model->num_parameters()) + " parameters) on " +
-                  device.str() + "; " + d.sets.train->description() + ": " + with_commas(d.sets.train->size()) +
-                  " training / " + with_commas(d.sets.test->size()) + " test images, " +
-                  std::to_string(d.num_classes) + " classes, " + std::to_string(d.image_size) + "x" +
-                  std::to_string(d.image_size) + "x" + std::to_string(d.channels));
-  logf(o.log, "  " + describe_optimizer(c) + "; " + std::to_string(c.epochs) + " epochs of " + std::to_string(nb) +
-                  " batches of " + std::to_string(c.batch_size) + "; writing " + dir.path);
-
-  std::vector<curvature::LabeledBatch> hessian_data;
-  if (c.hessian_every > 0) hessian_data = hessian_batches(c, d, device);
-
-  StopSignalGuard signals;
-  const float smoothing = static_cast<float>(c.label_smoothing);
-  const bool skip_nonfinite = c.on_nonfinite == "skip";
-  model->train();
-
-  for (int epoch = pos.epoch; epoch < c.epochs; ++epoch) {
-    if (epoch != pos.epoch || pos.batch == 0) {
-      if (epoch != pos.epoch) {
-        pos.stats = {};
-        pos.seconds = 0;
-        pos.skipped = 0;
-      }
-      pos.epoch = epoch;
-      pos.batch = 0;
-    }
-    d.train->start_epoch(epoch, pos.batch);
-    Progress progress(epoch + 1, c.epochs, nb, o.progress, o.plain_progress_interval_s);
-    auto t_epoch = Clock::now();
-    const double seconds_before = pos.seconds;
-    const std::int64_t count_before = pos.stats.count;
-    data::Batch b;
-    bool stop = false;
-    while (d.train->next(b)) {
-      schedule.apply(*opt);
-      // Loss and accuracy are taken from the pass that updates BN statistics
-      // (the first one: at W for SGD/SAM, at W + U_1 for NSO).
-      bool recorded = false;
-      double batch_loss = 0;
-      std::int64_t batch_correct = 0;
-      auto closure = [&](bool update_bn_stats) -> float {
-        RunningStatsFreeze freeze(*model, has_buffers && !update_bn_stats);
-        Tensor logits = (*model)(b.images);
-        Tensor loss = cross_entropy(logits, b.labels, smoothing);
-        float l = loss.item();
-        if (!std::isfinite(l)) {
-          std::ostringstream os;
-          os << "non-finite training loss (" << l << ") at epoch " << epoch + 1 << ", step " << pos.step + 1
-             << " (batch " << b.index + 1 << " of " << nb << ")";
-          throw NonFiniteLossError(os.str());
-        }
-        loss.backward();
-        if (std::string bad = first_nonfinite_grad(model->arena()); !bad.empty()) {
-          std::ostringstream os;
-          os << "non-finite gradient of " << bad << " (loss " << l << ") at epoch " << epoch + 1 << ", step "
-             << pos.step + 1 << " (batch " << b.index + 1 << " of " << nb << ")";
-          throw NonFiniteLossError(os.str());
-        }
-        if (!recorded) {
-          recorded = true;
-          batch_loss = l;
-          batch_correct = count_correct(logits, b.labels);
-        }
-        return l;
-      };
-      nn::NamedTensors before;
-      if (skip_nonfinite) {
-        NoGradGuard ng;
-        for (const auto& [n, t] : model->state_dict()) before.emplace_back(n, t.clone());
-      }
-      try {
-        opt->step(closure);
-      } catch (const NonFiniteLossError& e) {
-        if (!skip_nonfinite)
-          BASIN_FAIL(e.what() << "; the last checkpoint is " << (path_exists(dir.checkpoint()) ? dir.checkpoint() : "none")
-                              << ". Lower --lr, or pass --on-nonfinite skip to skip such batches");
-        NoGradGuard ng;
-        model->load_state_dict(before);
-        model->zero_grad();
-        ++pos.skipped;
-        logf(o.log, std::string("warning: ") + e.what() + "; batch skipped");
-      }
-      if (recorded) pos.stats.add(batch_loss, batch_correct, b.labels.numel());
-      ++pos.step;
-      pos.batch = b.index + 1;
-      pos.seconds = seconds_before + since(t_epoch);
-      double ips = pos.seconds > 0 ? static_cast<double>(pos.stats.count) / pos.seconds : 0;
-      double eta = pos.batch > 0 ? pos.seconds / static_cast<double>(pos.batch) * static_cast<double>(nb - pos.batch) : NAN;
-      progress.update(b.index, pos.stats.loss(), pos.stats.accuracy(), ips, eta);
-
-      if (StopSignalGuard::requested()) {
-        res.interrupted = true;
-        stop = true;
-      }
-      if (c.max_steps > 0 && pos.step >= c.max_steps) {
-        res.stopped_at_max_steps = true;
-        stop = true;
-      }
-      if (stop && pos.batch < nb) {
-        progress.finish();
-        write_checkpoint(dir, c, *model, *opt, pos);
-        res.steps = pos.step;
-        res.skipped_batches += pos.skipped;
-        if (res.stopped_at_max_steps && !res.interrupted) {
-          nn::save_weights(*model, dir.model(), weights_metadata(c, d));
-          logf(o.log, "stopped after --max-steps " + std::to_string(c.max_steps) + " at epoch " +
-                          std::to_string(epoch + 1) + ", batch " + std::to_string(pos.batch) + "; continue with: basin train --resume " + dir.path);
-        }
-        res.seconds = since(t_start);
-        return res;
-      }
-    }
-    (void)count_before;
-    progress.finish();
-
-    // ---- epoch end: evaluate, log, checkpoint --------------------------------------
-    EpochMetrics m;
-    m.epoch = epoch + 1;
-    m.lr = opt->lr();
-    m.train_loss = pos.stats.loss();
-    m.train_acc = pos.stats.accuracy();
-    m.seconds = pos.seconds;
-    m.images_per_s = pos.seconds > 0 ? static_cast<double>(pos.stats.count) / pos.seconds : 0;
-    m.skipped_batches = pos.skipped;
-    RunningStats t = evaluate(*model, *d.test);
-    m.test_loss = t.loss();
-    m.test_acc = t.accuracy();
-    if (c.hessian_every > 0 && (epoch + 1) % c.hessian_every == 0) measure_hessian(c, *model, hessian_data, m);
-    io::append_line_durable(dir.metrics(), to_json(m).dump());
-    logf(o.log, epoch_line(m, c.epochs));
-    res.last = m;
-    res.epochs_done = epoch + 1;
-    res.skipped_batches += pos.skipped;
-    Position next;
-    next.epoch = epoch + 1;
-    next.step = pos.step;
-    write_checkpoint(dir, c, *model, *opt, next);
-    pos = next;
-    res.steps = pos.step;
-    if (stop) break;
-  }
-  if (!res.interrupted) nn::save_weights(*model, dir.model(), weights_metadata(c, d));
-  res.seconds = since(t_start);
-  return res;
-}
-}  // namespace
 
 }  // namespace basin::train
