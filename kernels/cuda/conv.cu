@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "kernels/conv.h"
 #include "kernels/cuda/check.h"
@@ -61,18 +62,21 @@ const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
                                           << (tf32 ? "" : " with TF32 disabled"));
 }
 
-// One direction's choice: ask the heuristics (`rank(count, &n, perf)`), pick,
-// set the descriptor's math type to the pick's, then ask for the exact workspace
-// (`workspace(algo, &bytes)`; the heuristic's size can be an estimate).
-template <typename Perf, int kCount, typename Rank, typename Workspace>
-auto choose(Rank rank, Workspace workspace, cudnnConvolutionDescriptor_t conv, bool tf32, const char* what) {
-  Perf perf[kCount];
+// One direction's choice: rank the algorithms with cuDNN's heuristics
+// (`rank`, a cudnnGet*Algorithm_v7), pick, set the direction's descriptor `conv`
+// to the pick's math type, then ask for the exact workspace (`workspace`, a
+// cudnnGet*WorkspaceSize; the heuristic's size can be an estimate). Both cuDNN
+// calls take the same descriptors `d`, in the same order.
+template <typename Perf, typename Rank, typename Workspace, typename... Desc>
+auto choose(Rank rank, Workspace workspace, int count, cudnnHandle_t h, cudnnConvolutionDescriptor_t conv,
+            bool tf32, const char* what, Desc... d) {
+  std::vector<Perf> perf(static_cast<size_t>(count));
   int n = 0;
-  BASIN_CUDNN_CHECK(rank(kCount, &n, perf));
-  const Perf& p = pick(perf, n, tf32, what);
+  BASIN_CUDNN_CHECK(rank(h, d..., count, &n, perf.data()));
+  const Perf& p = pick(perf.data(), n, tf32, what);
   Choice<decltype(p.algo)> c{p.algo, tf32 ? p.mathType : CUDNN_FMA_MATH, p.memory};
   BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, c.math));
-  BASIN_CUDNN_CHECK(workspace(c.algo, &c.ws));
+  BASIN_CUDNN_CHECK(workspace(h, d..., c.algo, &c.ws));
   return c;
 }
 
@@ -101,30 +105,16 @@ ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv
   }
 
   cudnnHandle_t h = cudnn_handle();
-  pl.fwd = choose<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
-      [&](int cap, int* n, auto* perf) {
-        return cudnnGetConvolutionForwardAlgorithm_v7(h, pl.x, pl.w, pl.conv, pl.y, cap, n, perf);
-      },
-      [&](auto algo, size_t* ws) {
-        return cudnnGetConvolutionForwardWorkspaceSize(h, pl.x, pl.w, pl.conv, pl.y, algo, ws);
-      },
-      pl.conv, tf32, "forward");
-  pl.bwd_data = choose<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
-      [&](int cap, int* n, auto* perf) {
-        return cudnnGetConvolutionBackwardDataAlgorithm_v7(h, pl.w, pl.y, pl.conv_bd, pl.x, cap, n, perf);
-      },
-      [&](auto algo, size_t* ws) {
-        return cudnnGetConvolutionBackwardDataWorkspaceSize(h, pl.w, pl.y, pl.conv_bd, pl.x, algo, ws);
-      },
-      pl.conv_bd, tf32, "backward-data");
-  pl.bwd_filter = choose<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
-      [&](int cap, int* n, auto* perf) {
-        return cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, pl.x, pl.y, pl.conv_bf, pl.w, cap, n, perf);
-      },
-      [&](auto algo, size_t* ws) {
-        return cudnnGetConvolutionBackwardFilterWorkspaceSize(h, pl.x, pl.y, pl.conv_bf, pl.w, algo, ws);
-      },
-      pl.conv_bf, tf32, "backward-filter");
+  pl.fwd = choose<cudnnConvolutionFwdAlgoPerf_t>(
+      cudnnGetConvolutionForwardAlgorithm_v7, cudnnGetConvolutionForwardWorkspaceSize,
+      CUDNN_CONVOLUTION_FWD_ALGO_COUNT, h, pl.conv, tf32, "forward", pl.x, pl.w, pl.conv, pl.y);
+  pl.bwd_data = choose<cudnnConvolutionBwdDataAlgoPerf_t>(
+      cudnnGetConvolutionBackwardDataAlgorithm_v7, cudnnGetConvolutionBackwardDataWorkspaceSize,
+      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, h, pl.conv_bd, tf32, "backward-data", pl.w, pl.y, pl.conv_bd, pl.x);
+  pl.bwd_filter = choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      cudnnGetConvolutionBackwardFilterAlgorithm_v7, cudnnGetConvolutionBackwardFilterWorkspaceSize,
+      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, h, pl.conv_bf, tf32, "backward-filter", pl.x, pl.y, pl.conv_bf,
+      pl.w);
   return pl;
 }
 
