@@ -12,8 +12,8 @@ using kernels::UnaryOp;
 
 namespace {
 
+// Dtype, layout and device checks are the kernels' entry points' (kernels/elementwise.cpp).
 Tensor run_unary(UnaryOp op, const Tensor& x) {
-  detail::check_float_input(x, kernels::op_name(op));
   Tensor out = detail::new_float(x.shape(), x.device());
   kernels::unary(op, x, out);
   return out;
@@ -21,8 +21,6 @@ Tensor run_unary(UnaryOp op, const Tensor& x) {
 
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const char* name = kernels::op_name(op);
-  detail::check_float_input(a, name);
-  detail::check_float_input(b, name);
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = detail::new_float(s, a.device());
   kernels::binary(op, detail::expand_raw(a, s, name), detail::expand_raw(b, s, name), out);
@@ -30,7 +28,6 @@ Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor run_scalar(BinaryOp op, const Tensor& x, float s) {
-  detail::check_float_input(x, kernels::op_name(op));
   Tensor out = detail::new_float(x.shape(), x.device());
   kernels::scalar(op, x, s, out);
   return out;
@@ -165,7 +162,9 @@ Tensor relu(const Tensor& x) {
   Tensor dx = x.detach();
   Tensor out = run_unary(UnaryOp::Relu, dx);
   return record("relu", out, {x}, [dx](const Tensor& g) {
-    return std::vector<Tensor>{run_binary(BinaryOp::ReluBackward, g, dx)};
+    Tensor dg = detail::new_float(dx.shape(), dx.device());
+    kernels::relu_backward(detail::expand_raw(g, dx.shape(), "relu_backward"), dx, dg);
+    return std::vector<Tensor>{dg};
   });
 }
 

@@ -18,12 +18,6 @@ Tensor expand_raw(const Tensor& x, const Shape& shape, const char* op) {
   return raw::view_as(x, shape, st, x.offset());
 }
 
-void check_float_input(const Tensor& x, const char* op) {
-  BASIN_CHECK(x.defined(), op << ": input is an undefined tensor");
-  BASIN_CHECK(x.dtype() == DType::Float32,
-              op << ": expects float32, got " << dtype_name(x.dtype()) << shape_str(x.shape()));
-}
-
 Shape drop_axes(const Shape& s, const std::vector<int>& axes) {
   Shape out;
   for (int i = 0; i < static_cast<int>(s.size()); ++i)

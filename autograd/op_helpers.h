@@ -12,8 +12,6 @@ namespace basin::detail {
 Tensor expand_raw(const Tensor& x, const Shape& shape, const char* op);
 // Fresh contiguous float32 tensor on `device`.
 inline Tensor new_float(const Shape& shape, Device device) { return Tensor::empty(shape, DType::Float32, device); }
-// Checks that x is a defined float32 tensor, naming the op.
-void check_float_input(const Tensor& x, const char* op);
 // Shape with the listed (normalized, sorted) axes removed.
 Shape drop_axes(const Shape& s, const std::vector<int>& axes);
 // Normalizes, sorts and de-duplicates axes (empty list = all axes).

@@ -26,7 +26,6 @@ Tensor from_rows(const Tensor& r, const Shape& moved, const Shape& shape, int ax
 
 Tensor softmax_impl(const Tensor& x, int axis_in, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
-  detail::check_float_input(x, name);
   int axis = normalize_axis(axis_in, x.dim(), name);
   Shape moved;
   Tensor rows = to_rows(x.detach(), axis, &moved);
@@ -49,7 +48,6 @@ Tensor softmax(const Tensor& x, int axis) { return softmax_impl(x, axis, false);
 Tensor log_softmax(const Tensor& x, int axis) { return softmax_impl(x, axis, true); }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& labels, float label_smoothing) {
-  detail::check_float_input(logits, "cross_entropy");
   BASIN_CHECK(logits.dim() == 2, "cross_entropy: logits must be [N, C], got " << shape_str(logits.shape()));
   BASIN_CHECK(labels.defined() && (labels.dtype() == DType::Int64 || labels.dtype() == DType::Int32),
               "cross_entropy: labels must be int64 (or int32)");

@@ -1,11 +1,15 @@
-// Entry points of the batch-norm kernels: argument checks, then dispatch.
+// Entry points of the batch-norm kernels: all argument checks (the backends trust
+// their arguments; the cuDNN backend adds only cuDNN's own size and eps limits),
+// empty tensors handled here, then dispatch.
 #include "kernels/batchnorm.h"
+
+#include "kernels/fill_copy.h"
 
 namespace basin::kernels {
 
 namespace {
 void check_x(const char* op, const Tensor& x) {
-  BASIN_CHECK(x.dim() >= 2, op << ": input must be [N, C, ...], got " << shape_str(x.shape()));
+  BASIN_CHECK(x.defined() && x.dim() >= 2, op << ": input must be [N, C, ...], got " << x.str());
   BASIN_CHECK(x.dtype() == DType::Float32 && x.is_contiguous(),
               op << ": input must be contiguous float32, got " << x.str());
 }
@@ -34,7 +38,7 @@ void batch_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
     check_channel(op, "running_var", running_var, c);
   }
   BASIN_CHECK(training || running_mean.defined(), op << ": eval mode needs running_mean and running_var");
-  BASIN_CHECK(out.shape() == x.shape() && out.dtype() == DType::Float32 && out.is_contiguous(),
+  BASIN_CHECK(out.defined() && out.shape() == x.shape() && out.dtype() == DType::Float32 && out.is_contiguous(),
               op << ": output " << out.str() << " does not match input " << x.str());
   BASIN_CHECK(eps > 0.0f, op << ": eps must be positive, got " << eps);
   std::int64_t per_channel = c > 0 ? x.numel() / c : 0;
@@ -52,13 +56,20 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
   check_same_device(op, {&grad_out, &x, &weight, &save_mean, &save_invstd, &grad_x, &grad_weight, &grad_bias});
   check_x(op, x);
   std::int64_t c = x.shape()[1];
-  for (const Tensor* t : std::initializer_list<const Tensor*>{&weight, &save_mean, &save_invstd, &grad_weight, &grad_bias})
-    check_channel(op, "per-channel tensor", *t, c);
-  BASIN_CHECK(grad_out.shape() == x.shape() && grad_out.dtype() == DType::Float32 && grad_out.is_contiguous(),
+  check_channel(op, "weight", weight, c);
+  check_channel(op, "save_mean", save_mean, c);
+  check_channel(op, "save_invstd", save_invstd, c);
+  check_channel(op, "grad_weight", grad_weight, c);
+  check_channel(op, "grad_bias", grad_bias, c);
+  BASIN_CHECK(grad_out.defined() && grad_out.shape() == x.shape() && grad_out.dtype() == DType::Float32 && grad_out.is_contiguous(),
               op << ": grad_out " << grad_out.str() << " does not match input " << x.str());
-  BASIN_CHECK(grad_x.shape() == x.shape() && grad_x.dtype() == DType::Float32 && grad_x.is_contiguous(),
+  BASIN_CHECK(grad_x.defined() && grad_x.shape() == x.shape() && grad_x.dtype() == DType::Float32 && grad_x.is_contiguous(),
               op << ": grad_x " << grad_x.str() << " does not match input " << x.str());
-  if (x.numel() == 0) return;
+  if (x.numel() == 0) {  // empty batch (eval mode): nothing reaches weight or bias
+    fill(grad_weight, 0.0);
+    fill(grad_bias, 0.0);
+    return;
+  }
   BASIN_DISPATCH(grad_x.device(), batch_norm_backward, grad_out, x, weight, save_mean, save_invstd, training, eps,
                  grad_x, grad_weight, grad_bias);
 }

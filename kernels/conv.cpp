@@ -1,7 +1,13 @@
-// Entry points of the conv2d kernels: argument checks, then dispatch.
+// Entry points of the conv2d kernels: all argument checks (the backends trust
+// their arguments), empty tensors handled here (an empty batch or channel set
+// gives zeros, or just the bias, without reaching a backend: cuDNN rejects
+// zero-sized dimensions), then dispatch.
 #include "kernels/conv.h"
 
 #include <atomic>
+
+#include "kernels/elementwise.h"
+#include "kernels/fill_copy.h"
 
 namespace basin::kernels {
 
@@ -50,39 +56,61 @@ void check_shape(const char* op, const char* what, const Tensor& t, const Shape&
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
   const char* op = "conv2d_forward";
+  check_defined(op, x, "input");
+  check_defined(op, w, "weight");
+  check_defined(op, out, "output");
   check_same_device(op, {&x, &w, &bias, &out});
   check_f32(op, {&x, &w, &bias, &out});
   check_shape(op, "output", out, conv2d_output_shape(x.shape(), w.shape(), p, op));
   if (bias.defined()) check_shape(op, "bias", bias, {w.shape()[0]});
   if (out.numel() == 0) return;
+  if (x.numel() == 0 || w.numel() == 0) {  // no input channels: the sum over them is empty
+    fill(out, 0.0);
+    if (bias.defined()) {
+      const Shape& s = out.shape();
+      binary(BinaryOp::Add, out, raw::view_as(bias, s, {0, 1, 0, 0}, bias.offset()), out);
+    }
+    return;
+  }
   BASIN_DISPATCH(out.device(), conv2d_forward, x, w, bias, out, p);
 }
 
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
   const char* op = "conv2d_backward_input";
+  check_defined(op, grad_out, "grad_out");
+  check_defined(op, w, "weight");
+  check_defined(op, grad_x, "grad_x");
   check_same_device(op, {&grad_out, &w, &grad_x});
   check_f32(op, {&grad_out, &w, &grad_x});
   check_shape(op, "grad_out", grad_out, conv2d_output_shape(grad_x.shape(), w.shape(), p, op));
   if (grad_x.numel() == 0) return;
+  if (grad_out.numel() == 0 || w.numel() == 0) return fill(grad_x, 0.0);  // no output channels
   BASIN_DISPATCH(grad_x.device(), conv2d_backward_input, grad_out, w, grad_x, p);
 }
 
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
   const char* op = "conv2d_backward_weight";
+  check_defined(op, x, "input");
+  check_defined(op, grad_out, "grad_out");
+  check_defined(op, grad_w, "grad_w");
   check_same_device(op, {&x, &grad_out, &grad_w});
   check_f32(op, {&x, &grad_out, &grad_w});
   check_shape(op, "grad_out", grad_out, conv2d_output_shape(x.shape(), grad_w.shape(), p, op));
   if (grad_w.numel() == 0) return;
+  if (x.numel() == 0 || grad_out.numel() == 0) return fill(grad_w, 0.0);  // empty batch: nothing to sum
   BASIN_DISPATCH(grad_w.device(), conv2d_backward_weight, x, grad_out, grad_w, p);
 }
 
 void conv2d_backward_bias(const Tensor& grad_out, Tensor& grad_b) {
   const char* op = "conv2d_backward_bias";
+  check_defined(op, grad_out, "grad_out");
+  check_defined(op, grad_b, "grad_b");
   check_same_device(op, {&grad_out, &grad_b});
   check_f32(op, {&grad_out, &grad_b});
   BASIN_CHECK(grad_out.dim() == 4, op << ": grad_out must be [N, O, OH, OW], got " << shape_str(grad_out.shape()));
   check_shape(op, "grad_b", grad_b, {grad_out.shape()[1]});
   if (grad_b.numel() == 0) return;
+  if (grad_out.numel() == 0) return fill(grad_b, 0.0);  // empty batch: nothing to sum
   BASIN_DISPATCH(grad_b.device(), conv2d_backward_bias, grad_out, grad_b);
 }
 

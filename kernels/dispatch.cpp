@@ -31,4 +31,8 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> ts) 
   }
 }
 
+void check_defined(const char* op, const Tensor& t, const char* role) {
+  BASIN_CHECK(t.defined(), op << ": " << role << " is undefined");
+}
+
 }  // namespace basin::kernels

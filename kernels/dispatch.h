@@ -1,11 +1,17 @@
 #pragma once
 // The op interface. Each op family has a header kernels/<family>.h that declares
-// (1) the public entry point in namespace basin::kernels, which checks its
-// arguments and dispatches on the output's device, and (2) the two backends with
-// identical signatures, basin::kernels::cpu::<op> (kernels/cpu/<family>.cpp) and
-// basin::kernels::cuda::<op> (kernels/cuda/<family>.cu), declared once with
-// BASIN_DECLARE_BACKENDS. In a build without CUDA the cuda:: symbols are never
-// referenced: BASIN_DISPATCH throws instead of calling them.
+// (1) the public entry point in namespace basin::kernels, defined in
+// kernels/<family>.cpp, which makes ALL the argument checks (dtype, shapes,
+// layout the backends need, one device), returns early when there is nothing to
+// compute, and dispatches on the output's device; and (2) the two backends with
+// identical signatures, declared once with BASIN_DECLARE_BACKENDS, which trust
+// their arguments. BASIN_DISPATCH(device, fn, ...) calls
+//   basin::kernels::cpu::fn   defined in kernels/cpu/<family>.cpp
+//   basin::kernels::cuda::fn  defined in kernels/cuda/<family>.cu
+// (the same file name as the entry point's; e.g. binary: kernels/elementwise.cpp
+// -> kernels/cpu/elementwise.cpp, kernels/cuda/elementwise.cu). In a build
+// without CUDA the cuda:: symbols are never referenced: BASIN_DISPATCH throws
+// instead of calling them.
 //
 // Conventions shared by all kernels (keep them; tests rely on them):
 // - outputs are allocated by the caller with the right shape, dtype and device;
@@ -34,8 +40,11 @@ namespace basin::kernels {
 // Benchmarks and timers call this; kernels themselves never sync.
 void synchronize(Device device);
 
-// Throws "<op>: tensors on different devices: cpu vs cuda:0" when they differ.
+// Throws "<op>: tensors on different devices: cpu vs cuda:0" when they differ
+// (undefined tensors, i.e. absent optional arguments, are skipped).
 void check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
+// Throws "<op>: <role> is undefined" for a required argument that is absent.
+void check_defined(const char* op, const Tensor& t, const char* role);
 
 }  // namespace basin::kernels
 

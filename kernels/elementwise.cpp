@@ -1,4 +1,5 @@
-// Entry points for elementwise ops: dtype, shape and device checks, then dispatch.
+// Entry points for elementwise ops: dtype, shape, layout and device checks (the
+// only ones: the backends trust their arguments), then dispatch.
 #include "kernels/elementwise.h"
 
 namespace basin::kernels {
@@ -38,7 +39,6 @@ const char* op_name(BinaryOp op) {
     case BinaryOp::Le: return "le";
     case BinaryOp::Gt: return "gt";
     case BinaryOp::Ge: return "ge";
-    case BinaryOp::ReluBackward: return "relu_backward";
   }
   return "binary?";
 }
@@ -69,16 +69,30 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out) {
   BASIN_DISPATCH(out.device(), unary, op, x, out);
 }
 
+namespace {
+// The checks of a two-input op: both inputs float32 with out's shape, one device.
+void check_two_inputs(const char* name, const Tensor& a, const char* role_a, const Tensor& b, const char* role_b,
+                      const Tensor& out) {
+  check_float(name, a, role_a);
+  check_float(name, b, role_b);
+  check_out(name, out);
+  check_shape(name, a, out, role_a);
+  check_shape(name, b, out, role_b);
+  check_same_device(name, {&a, &b, &out});
+}
+}  // namespace
+
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   const char* name = op_name(op);
-  check_float(name, a, "first input");
-  check_float(name, b, "second input");
-  check_out(name, out);
-  check_shape(name, a, out, "first input");
-  check_shape(name, b, out, "second input");
-  check_same_device(name, {&a, &b, &out});
+  check_two_inputs(name, a, "first input", b, "second input", out);
   if (out.numel() == 0) return;
   BASIN_DISPATCH(out.device(), binary, op, a, b, out);
+}
+
+void relu_backward(const Tensor& grad, const Tensor& x, Tensor& out) {
+  check_two_inputs("relu_backward", grad, "gradient", x, "input", out);
+  if (out.numel() == 0) return;
+  BASIN_DISPATCH(out.device(), relu_backward, grad, x, out);
 }
 
 void scalar(BinaryOp op, const Tensor& x, float s, Tensor& out, bool scalar_first) {
@@ -94,6 +108,9 @@ void scalar(BinaryOp op, const Tensor& x, float s, Tensor& out, bool scalar_firs
 void axpy(float alpha, const Tensor& src, Tensor& dst) {
   check_float("axpy", src, "source");
   check_float("axpy", dst, "destination");
+  // The CUDA backend writes dst densely; the CPU one follows dst's strides.
+  BASIN_CHECK(dst.is_contiguous() || dst.device().is_cpu(),
+              "axpy: destination " << shape_str(dst.shape()) << " must be contiguous on " << dst.device().str());
   check_shape("axpy", src, dst, "source");
   check_same_device("axpy", {&src, &dst});
   if (dst.numel() == 0) return;

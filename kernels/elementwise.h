@@ -1,7 +1,8 @@
 #pragma once
-// Elementwise ops: unary, binary (broadcasting through stride-0 views) and
-// tensor-scalar. Float32 only, except comparisons, which read float32 and write
-// float32 1/0 (so masks multiply directly).
+// Elementwise ops: unary, binary (broadcasting through stride-0 views),
+// tensor-scalar, and the backward of the activations that need their own kernel.
+// Float32 only; comparisons write float32 1/0 (so masks multiply directly). The
+// scalar formulas live in kernels/elementwise_math.h, shared by both backends.
 #include "kernels/dispatch.h"
 
 namespace basin::kernels {
@@ -10,7 +11,6 @@ enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Relu, Sigmoid, Tanh, Squar
 enum class BinaryOp {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
   Eq, Ne, Lt, Le, Gt, Ge,
-  ReluBackward,  // a * (b > 0): a = incoming gradient, b = ReLU input
 };
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);
@@ -22,12 +22,16 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out);
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out);
 // out = op(x, s) or, with scalar_first, op(s, x).
 void scalar(BinaryOp op, const Tensor& x, float s, Tensor& out, bool scalar_first = false);
+// out = grad where x > 0, else 0: the gradient of relu(x). grad and x with out's
+// shape (any strides); out contiguous.
+void relu_backward(const Tensor& grad, const Tensor& x, Tensor& out);
 // dst += alpha * src (same shape; dst contiguous or a contiguous view; src any strides).
 void axpy(float alpha, const Tensor& src, Tensor& dst);
 
 BASIN_DECLARE_BACKENDS(void unary(UnaryOp op, const Tensor& x, Tensor& out))
 BASIN_DECLARE_BACKENDS(void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out))
 BASIN_DECLARE_BACKENDS(void scalar(BinaryOp op, const Tensor& x, float s, Tensor& out, bool scalar_first))
+BASIN_DECLARE_BACKENDS(void relu_backward(const Tensor& grad, const Tensor& x, Tensor& out))
 BASIN_DECLARE_BACKENDS(void axpy(float alpha, const Tensor& src, Tensor& dst))
 
 }  // namespace basin::kernels

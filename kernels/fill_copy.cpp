@@ -1,4 +1,5 @@
-// Entry points for fill and copy: argument checks, broadcasting of the source,
+// Entry points for fill and copy: argument checks (the backends trust their
+// arguments: same device, same shape, nothing empty), broadcasting of the source,
 // and host<->device transfers through contiguous staging tensors.
 #include "kernels/fill_copy.h"
 
@@ -57,6 +58,7 @@ void copy_device_to_host(const Tensor& src, Tensor& dst) {
 }  // namespace
 
 void fill(Tensor& out, double value) {
+  BASIN_CHECK(out.defined(), "fill: undefined tensor");
   if (out.numel() == 0) return;
   BASIN_DISPATCH(out.device(), fill, out, value);
 }

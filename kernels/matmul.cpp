@@ -1,5 +1,5 @@
 // Entry point for GEMM: checks ranks, inner dimensions, batch broadcasting,
-// contiguity and devices, then dispatches.
+// contiguity and devices (the backends trust their arguments), then dispatches.
 #include "kernels/matmul.h"
 
 namespace basin::kernels {
@@ -11,8 +11,11 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& out, bool trans_a, bool tr
        << (trans_b ? "^T" : "") << ", out " << shape_str(out.shape());
     return os.str();
   };
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&a, &b, &out})
+    BASIN_CHECK(t->defined(), "matmul: an operand is undefined");
   for (const Tensor* t : std::initializer_list<const Tensor*>{&a, &b, &out}) {
-    BASIN_CHECK(t->defined() && t->dtype() == DType::Float32, "matmul: expects float32 tensors (" << shapes() << ")");
+    BASIN_CHECK(t->dtype() == DType::Float32, "matmul: expects float32 tensors, got " << dtype_name(t->dtype())
+                                                  << " (" << shapes() << ")");
     BASIN_CHECK(t->dim() == 2 || t->dim() == 3, "matmul: operands must be 2-D or batched 3-D (" << shapes() << ")");
     BASIN_CHECK(t->is_contiguous(), "matmul: operands must be contiguous (" << shapes() << ")");
   }

@@ -6,11 +6,7 @@
 // of stored.
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define BASIN_HD __host__ __device__ __forceinline__
-#else
-#define BASIN_HD inline
-#endif
+#include "kernels/host_device.h"
 
 namespace basin::philox {
 

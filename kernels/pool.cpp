@@ -1,5 +1,8 @@
-// Entry points of the pooling kernels: argument checks, then dispatch.
+// Entry points of the pooling kernels: all argument checks (the backends trust
+// their arguments), empty tensors handled here, then dispatch.
 #include "kernels/pool.h"
+
+#include "kernels/fill_copy.h"
 
 namespace basin::kernels {
 
@@ -14,14 +17,14 @@ std::int64_t pooled_size(std::int64_t in, int k, int pad, int stride, int dilati
 }
 
 void check(const char* op, const Tensor& t, DType dt, const Shape* shape = nullptr) {
-  BASIN_CHECK(t.dtype() == dt, op << ": expects " << dtype_name(dt) << ", got " << t.str());
+  BASIN_CHECK(t.defined() && t.dtype() == dt, op << ": expects " << dtype_name(dt) << ", got " << t.str());
   BASIN_CHECK(t.is_contiguous(), op << ": expects a contiguous tensor, got strides " << shape_str(t.strides()));
   if (shape) BASIN_CHECK(t.shape() == *shape, op << ": tensor is " << shape_str(t.shape()) << ", expected "
                                                  << shape_str(*shape));
 }
 
 void check_4d(const char* op, const Tensor& t) {
-  BASIN_CHECK(t.dim() == 4, op << ": expects [N, C, H, W], got " << shape_str(t.shape()));
+  BASIN_CHECK(t.defined() && t.dim() == 4, op << ": expects [N, C, H, W], got " << t.str());
 }
 }  // namespace
 
@@ -47,8 +50,8 @@ Shape pool2d_output_shape(const Shape& x, const Pool2dParams& p, const char* op)
 void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices, const Pool2dParams& p) {
   const char* op = "max_pool2d_forward";
   check_same_device(op, {&x, &out, &indices});
-  Shape os = pool2d_output_shape(x.shape(), p, op);
   check(op, x, DType::Float32);
+  Shape os = pool2d_output_shape(x.shape(), p, op);
   check(op, out, DType::Float32, &os);
   check(op, indices, DType::Int64, &os);
   if (out.numel() == 0) return;
@@ -67,6 +70,7 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& 
               op << ": grad_out " << shape_str(grad_out.shape()) << " does not match grad_x "
                  << shape_str(grad_x.shape()));
   if (grad_x.numel() == 0) return;
+  if (grad_out.numel() == 0) return fill(grad_x, 0.0);  // no window: nothing flows back
   BASIN_DISPATCH(grad_x.device(), max_pool2d_backward, grad_out, indices, grad_x);
 }
 
@@ -74,8 +78,8 @@ void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {
   const char* op = "avg_pool2d_forward";
   check_same_device(op, {&x, &out});
   BASIN_CHECK(p.dilation_h == 1 && p.dilation_w == 1, op << ": dilation is not supported for average pooling");
-  Shape os = pool2d_output_shape(x.shape(), p, op);
   check(op, x, DType::Float32);
+  Shape os = pool2d_output_shape(x.shape(), p, op);
   check(op, out, DType::Float32, &os);
   if (out.numel() == 0) return;
   BASIN_DISPATCH(out.device(), avg_pool2d_forward, x, out, p);
@@ -85,9 +89,9 @@ void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dPar
   const char* op = "avg_pool2d_backward";
   check_same_device(op, {&grad_out, &grad_x});
   BASIN_CHECK(p.dilation_h == 1 && p.dilation_w == 1, op << ": dilation is not supported for average pooling");
+  check(op, grad_x, DType::Float32);
   Shape os = pool2d_output_shape(grad_x.shape(), p, op);
   check(op, grad_out, DType::Float32, &os);
-  check(op, grad_x, DType::Float32);
   if (grad_x.numel() == 0) return;
   BASIN_DISPATCH(grad_x.device(), avg_pool2d_backward, grad_out, grad_x, p);
 }
@@ -118,6 +122,7 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x) {
               op << ": grad_out " << shape_str(grad_out.shape()) << " does not match grad_x "
                  << shape_str(grad_x.shape()));
   if (grad_x.numel() == 0) return;
+  if (grad_out.numel() == 0) return fill(grad_x, 0.0);  // no bin: nothing flows back
   BASIN_DISPATCH(grad_x.device(), adaptive_avg_pool2d_backward, grad_out, grad_x);
 }
 

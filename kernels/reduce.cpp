@@ -1,4 +1,5 @@
-// Entry points for reductions: checks the keepdim output shape, then dispatches.
+// Entry points for reductions: all argument checks (dtype, the keepdim output
+// shape, layout, devices; the backends trust their arguments), then dispatch.
 #include "kernels/reduce.h"
 
 #include <algorithm>
@@ -19,8 +20,10 @@ const char* reduce_name(ReduceOp op) {
 
 void reduce(ReduceOp op, const Tensor& x, const std::vector<int>& axes_in, Tensor& out) {
   const char* name = reduce_name(op);
+  BASIN_CHECK(x.defined() && out.defined(), name << ": undefined " << (x.defined() ? "output" : "input"));
   BASIN_CHECK(x.dtype() == DType::Float32 && out.dtype() == DType::Float32,
-              name << ": expects float32 tensors, got " << dtype_name(x.dtype()) << " -> " << dtype_name(out.dtype()));
+              name << ": expects float32 tensors, got " << dtype_name(x.dtype()) << shape_str(x.shape()) << " -> "
+                   << dtype_name(out.dtype()) << shape_str(out.shape()));
   std::vector<int> axes;
   for (int a : axes_in) {
     int n = normalize_axis(a, x.dim(), name);
@@ -46,7 +49,9 @@ void reduce(ReduceOp op, const Tensor& x, const std::vector<int>& axes_in, Tenso
 }
 
 void argmax(const Tensor& x, int axis, Tensor& out) {
-  BASIN_CHECK(x.dtype() == DType::Float32, "argmax: expects float32, got " << dtype_name(x.dtype()));
+  BASIN_CHECK(x.defined() && out.defined(), "argmax: undefined " << (x.defined() ? "output" : "input"));
+  BASIN_CHECK(x.dtype() == DType::Float32,
+              "argmax: expects float32, got " << dtype_name(x.dtype()) << shape_str(x.shape()));
   BASIN_CHECK(out.dtype() == DType::Int64, "argmax: output must be int64, got " << dtype_name(out.dtype()));
   BASIN_CHECK(x.dim() > 0, "argmax: needs a tensor with at least one axis");
   int a = normalize_axis(axis, x.dim(), "argmax");

@@ -1,11 +1,15 @@
-// Entry points for the softmax family and the fused cross-entropy.
+// Entry points for the softmax family and the fused cross-entropy: all argument
+// checks (the backends trust their arguments), then dispatch. Out-of-range labels
+// are found by the backends, which read the labels.
 #include "kernels/softmax.h"
 
 namespace basin::kernels {
 
 namespace {
 void check_rows(const char* op, const Tensor& t, const char* role) {
-  BASIN_CHECK(t.defined() && t.dtype() == DType::Float32, op << ": " << role << " must be float32");
+  BASIN_CHECK(t.defined(), op << ": " << role << " is undefined");
+  BASIN_CHECK(t.dtype() == DType::Float32,
+              op << ": " << role << " must be float32, got " << dtype_name(t.dtype()) << shape_str(t.shape()));
   BASIN_CHECK(t.dim() == 2, op << ": " << role << " must be [N, C], got " << shape_str(t.shape()));
   BASIN_CHECK(t.is_contiguous(), op << ": " << role << " " << shape_str(t.shape()) << " must be contiguous");
 }

@@ -119,5 +119,19 @@ TEST(BatchNorm, BadArgumentsThrow) {
   EXPECT_THROW(batch_norm(uniform({4}, 1), Tensor(), Tensor(), Tensor(), Tensor(), true, 0.1f, 1e-5f), Error);
 }
 
+// Eval mode on an empty batch: an empty output, and zero gradients for weight
+// and bias (sums over no samples), not stale memory.
+TEST(BatchNorm, EmptyBatchInEvalMode) {
+  Tensor x = Tensor::empty({0, 3, 2, 2});
+  x.set_requires_grad(true);
+  Tensor rm = uniform({3}, 1), rv = Tensor::full({3}, 2.0);
+  Tensor w = uniform({3}, 2, true), b = uniform({3}, 3, true);
+  Tensor y = batch_norm(x, rm, rv, w, b, false, 0.1f, 1e-5f);
+  EXPECT_EQ(y.shape(), x.shape());
+  y.backward(Tensor::ones(y.shape()));
+  EXPECT_EQ(w.grad().to_vector(), std::vector<float>(3, 0.0f));
+  EXPECT_EQ(b.grad().to_vector(), std::vector<float>(3, 0.0f));
+}
+
 }  // namespace
 }  // namespace basin

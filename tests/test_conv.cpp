@@ -154,5 +154,38 @@ TEST(Conv2d, BadArgumentsThrowWithShapes) {
   EXPECT_NE(m.find("[N, C, H, W]"), std::string::npos) << m;
 }
 
+// An empty batch computes nothing, on every backend: the output is empty and the
+// weight and bias gradients are zeros (sums over no samples), not stale memory.
+TEST(Conv2d, EmptyBatchForwardAndBackward) {
+  Tensor x = Tensor::empty({0, 3, 5, 5});
+  Tensor w = uniform({4, 3, 3, 3}, 2), b = uniform({4}, 3);
+  const auto p = Conv2dParams::square(1, 1);
+  Tensor out = Tensor::empty({0, 4, 5, 5});
+  kernels::conv2d_forward(x, w, b, out, p);
+  Tensor gw = Tensor::full({4, 3, 3, 3}, 7.0), gb = Tensor::full({4}, 7.0), gx = Tensor::empty({0, 3, 5, 5});
+  kernels::conv2d_backward_weight(x, out, gw, p);
+  kernels::conv2d_backward_bias(out, gb);
+  kernels::conv2d_backward_input(out, w, gx, p);
+  EXPECT_EQ(gw.to_vector(), std::vector<float>(4 * 3 * 3 * 3, 0.0f));
+  EXPECT_EQ(gb.to_vector(), std::vector<float>(4, 0.0f));
+
+  Tensor wg = uniform({4, 3, 3, 3}, 2, true), bg = uniform({4}, 3, true);
+  Tensor y = conv2d(x, wg, bg, p);
+  EXPECT_EQ(y.shape(), (Shape{0, 4, 5, 5}));
+  y.backward(Tensor::ones(y.shape()));
+  EXPECT_EQ(wg.grad().to_vector(), std::vector<float>(4 * 3 * 3 * 3, 0.0f));
+  EXPECT_EQ(bg.grad().to_vector(), std::vector<float>(4, 0.0f));
+}
+
+// No input channels: every output is the bias alone.
+TEST(Conv2d, NoInputChannelsGivesTheBias) {
+  Tensor x = Tensor::empty({2, 0, 4, 4}), w = Tensor::empty({3, 0, 3, 3});
+  Tensor b = Tensor::from_vector(std::vector<float>{1.0f, -2.0f, 0.5f}, {3});
+  Tensor out = Tensor::full({2, 3, 2, 2}, 9.0);
+  kernels::conv2d_forward(x, w, b, out, Conv2dParams{});
+  std::vector<float> v = out.to_vector();
+  for (std::size_t i = 0; i < v.size(); ++i) EXPECT_EQ(v[i], b.to_vector()[(i / 4) % 3]) << i;
+}
+
 }  // namespace
 }  // namespace basin

@@ -52,7 +52,7 @@ TEST(KernelsCpu, BinaryOnStridedAndBroadcastInputsMatchesNaive) {
   Tensor row = rand_tensor({5}, 2);
   Tensor b = raw::view_as(row, {7, 5}, {0, 1}, 0);  // broadcast rows
   for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum,
-                      BinaryOp::Minimum, BinaryOp::Lt, BinaryOp::Ge, BinaryOp::ReluBackward}) {
+                      BinaryOp::Minimum, BinaryOp::Lt, BinaryOp::Ge}) {
     Tensor out = Tensor::empty({7, 5});
     binary(op, a, b, out);
     for_each_index({7, 5}, [&](const std::vector<std::int64_t>& i) {
@@ -66,12 +66,26 @@ TEST(KernelsCpu, BinaryOnStridedAndBroadcastInputsMatchesNaive) {
         case BinaryOp::Minimum: expect = std::min(x, y); break;
         case BinaryOp::Lt: expect = x < y; break;
         case BinaryOp::Ge: expect = x >= y; break;
-        case BinaryOp::ReluBackward: expect = y > 0 ? x : 0; break;
         default: break;
       }
       EXPECT_FLOAT_EQ(at(out, i), expect) << op_name(op);
     });
   }
+}
+
+TEST(KernelsCpu, ReluBackwardPassesGradientWhereInputIsPositive) {
+  Tensor base = rand_tensor({5, 7}, 11);
+  Tensor g = raw::view_as(base, {7, 5}, {1, 7}, 0);  // transposed
+  Tensor x = Tensor::from_vector(std::vector<float>{-2.0f, -0.0f, 0.0f, 1e-30f, 3.0f}, {5});
+  Tensor xb = raw::view_as(x, {7, 5}, {0, 1}, 0);  // broadcast rows
+  Tensor out = Tensor::empty({7, 5});
+  relu_backward(g, xb, out);
+  for_each_index({7, 5}, [&](const std::vector<std::int64_t>& i) {
+    float expect = i[1] >= 3 ? at(g, i) : 0.0f;  // only the strictly positive inputs pass the gradient
+    EXPECT_EQ(at(out, i), expect);
+  });
+  Tensor bad = Tensor::empty({7, 4});
+  EXPECT_THROW(relu_backward(g, xb, bad), Error);
 }
 
 TEST(KernelsCpu, UnaryScalarAxpyAndLargeParallelSizes) {

@@ -140,5 +140,21 @@ TEST(Pool2d, BadArgumentsThrow) {
   EXPECT_THROW(adaptive_avg_pool2d(x, 0, 1), Error);
 }
 
+// An empty batch: empty outputs, and gradients of the input's (empty) shape.
+TEST(Pool2d, EmptyBatchForwardAndBackward) {
+  for (int kind = 0; kind < 3; ++kind) {
+    Tensor x = Tensor::empty({0, 2, 4, 4});
+    x.set_requires_grad(true);
+    Tensor y = kind == 0   ? max_pool2d(x, Pool2dParams::square(2))
+               : kind == 1 ? avg_pool2d(x, Pool2dParams::square(2))
+                           : adaptive_avg_pool2d(x, 3, 3);
+    EXPECT_EQ(y.shape()[0], 0) << kind;
+    EXPECT_EQ(y.shape()[1], 2) << kind;
+    y.backward(Tensor::ones(y.shape()));
+    ASSERT_TRUE(x.grad().defined()) << kind;
+    EXPECT_EQ(x.grad().shape(), x.shape()) << kind;
+  }
+}
+
 }  // namespace
 }  // namespace basin

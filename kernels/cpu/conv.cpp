@@ -106,6 +106,25 @@ void gather_grad_out(const float* gy, const Geom& g, i64 n0, i64 nb, i64 gi, flo
       std::memcpy(gt + o * ld + i * g.P, gy + ((n0 + i) * g.O + gi * g.Og + o) * g.P, sizeof(float) * g.P);
 }
 
+// One group of one chunk of the batch: samples n0..n0+nb-1 (ld = nb * P
+// columns), with this thread's scratch col [K, ld] and tmp [Og, ld].
+struct Chunk {
+  i64 n0, nb, ld, gi;
+  float* col;
+  float* tmp;
+};
+
+// Calls body(chunk) for every chunk of the batch and, inside it, every group.
+template <typename Body>
+void for_each_chunk(const Geom& g, Body body) {
+  for (i64 n0 = 0; n0 < g.N; n0 += g.chunk) {
+    i64 nb = std::min(g.chunk, g.N - n0), ld = nb * g.P;
+    float* col = buffer(t_col, g.K * ld);
+    float* tmp = buffer(t_tmp, g.Og * ld);
+    for (i64 gi = 0; gi < g.G; ++gi) body(Chunk{n0, nb, ld, gi, col, tmp});
+  }
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
@@ -114,26 +133,22 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
   const float* wp = w.data<float>();
   const float* bp = bias.defined() ? bias.data<float>() : nullptr;
   float* yp = out.data<float>();
-  for (i64 n0 = 0; n0 < g.N; n0 += g.chunk) {
-    i64 nb = std::min(g.chunk, g.N - n0), ld = nb * g.P;
-    float* col = buffer(t_col, g.K * ld);
-    float* tmp = buffer(t_tmp, g.Og * ld);
-    for (i64 gi = 0; gi < g.G; ++gi) {
-      build_columns(xp, g, n0, nb, gi, col);
-      // tmp [Og, nb*P] = W_g [Og, K] @ col [K, nb*P]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.Og), static_cast<int>(ld),
-                  static_cast<int>(g.K), 1.0f, wp + gi * g.Og * g.K, static_cast<int>(g.K), col,
-                  static_cast<int>(ld), 0.0f, tmp, static_cast<int>(ld));
+  for_each_chunk(g, [&](const Chunk& c) {
+    const i64 n0 = c.n0, nb = c.nb, ld = c.ld, gi = c.gi;
+    build_columns(xp, g, n0, nb, gi, c.col);
+    // tmp [Og, nb*P] = W_g [Og, K] @ col [K, nb*P]
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(g.Og), static_cast<int>(ld),
+                static_cast<int>(g.K), 1.0f, wp + gi * g.Og * g.K, static_cast<int>(g.K), c.col,
+                static_cast<int>(ld), 0.0f, c.tmp, static_cast<int>(ld));
 #pragma omp parallel for collapse(2) schedule(static)
-      for (i64 i = 0; i < nb; ++i)
-        for (i64 o = 0; o < g.Og; ++o) {
-          const float* s = tmp + o * ld + i * g.P;
-          float* d = yp + ((n0 + i) * g.O + gi * g.Og + o) * g.P;
-          float b = bp ? bp[gi * g.Og + o] : 0.0f;
-          for (i64 q = 0; q < g.P; ++q) d[q] = s[q] + b;
-        }
-    }
-  }
+    for (i64 i = 0; i < nb; ++i)
+      for (i64 o = 0; o < g.Og; ++o) {
+        const float* s = c.tmp + o * ld + i * g.P;
+        float* d = yp + ((n0 + i) * g.O + gi * g.Og + o) * g.P;
+        float b = bp ? bp[gi * g.Og + o] : 0.0f;
+        for (i64 q = 0; q < g.P; ++q) d[q] = s[q] + b;
+      }
+  });
 }
 
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
@@ -142,20 +157,16 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad
   const float* wp = w.data<float>();
   float* gx = grad_x.data<float>();
   std::memset(gx, 0, sizeof(float) * static_cast<size_t>(grad_x.numel()));
-  for (i64 n0 = 0; n0 < g.N; n0 += g.chunk) {
-    i64 nb = std::min(g.chunk, g.N - n0), ld = nb * g.P;
-    float* col = buffer(t_col, g.K * ld);
-    float* gt = buffer(t_tmp, g.Og * ld);
-    for (i64 gi = 0; gi < g.G; ++gi) {
-      gather_grad_out(gy, g, n0, nb, gi, gt);
-      // col [K, nb*P] = W_g^T [K, Og] @ gt [Og, nb*P]
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(g.K), static_cast<int>(ld),
-                  static_cast<int>(g.Og), 1.0f, wp + gi * g.Og * g.K, static_cast<int>(g.K), gt,
-                  static_cast<int>(ld), 0.0f, col, static_cast<int>(ld));
+  for_each_chunk(g, [&](const Chunk& c) {
+    const i64 n0 = c.n0, nb = c.nb, ld = c.ld, gi = c.gi;
+    gather_grad_out(gy, g, n0, nb, gi, c.tmp);
+    // col [K, nb*P] = W_g^T [K, Og] @ gt [Og, nb*P]  (gt: grad_out gathered into tmp)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(g.K), static_cast<int>(ld),
+                static_cast<int>(g.Og), 1.0f, wp + gi * g.Og * g.K, static_cast<int>(g.K), c.tmp,
+                static_cast<int>(ld), 0.0f, c.col, static_cast<int>(ld));
 #pragma omp parallel for schedule(static)
-      for (i64 i = 0; i < nb; ++i) col2im(col + i * g.P, g, gx + ((n0 + i) * g.C + gi * g.Cg) * g.H * g.W, ld);
-    }
-  }
+    for (i64 i = 0; i < nb; ++i) col2im(c.col + i * g.P, g, gx + ((n0 + i) * g.C + gi * g.Cg) * g.H * g.W, ld);
+  });
 }
 
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
@@ -164,19 +175,14 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& gra
   const float* gy = grad_out.data<float>();
   float* gw = grad_w.data<float>();
   std::memset(gw, 0, sizeof(float) * static_cast<size_t>(grad_w.numel()));
-  for (i64 n0 = 0; n0 < g.N; n0 += g.chunk) {
-    i64 nb = std::min(g.chunk, g.N - n0), ld = nb * g.P;
-    float* col = buffer(t_col, g.K * ld);
-    float* gt = buffer(t_tmp, g.Og * ld);
-    for (i64 gi = 0; gi < g.G; ++gi) {
-      build_columns(xp, g, n0, nb, gi, col);
-      gather_grad_out(gy, g, n0, nb, gi, gt);
-      // gW_g [Og, K] += gt [Og, nb*P] @ col^T [nb*P, K]
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.Og), static_cast<int>(g.K),
-                  static_cast<int>(ld), 1.0f, gt, static_cast<int>(ld), col, static_cast<int>(ld), 1.0f,
-                  gw + gi * g.Og * g.K, static_cast<int>(g.K));
-    }
-  }
+  for_each_chunk(g, [&](const Chunk& c) {
+    build_columns(xp, g, c.n0, c.nb, c.gi, c.col);
+    gather_grad_out(gy, g, c.n0, c.nb, c.gi, c.tmp);
+    // gW_g [Og, K] += gt [Og, nb*P] @ col^T [nb*P, K]  (gt: grad_out gathered into tmp)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(g.Og), static_cast<int>(g.K),
+                static_cast<int>(c.ld), 1.0f, c.tmp, static_cast<int>(c.ld), c.col, static_cast<int>(c.ld), 1.0f,
+                gw + c.gi * g.Og * g.K, static_cast<int>(g.K));
+  });
 }
 
 void conv2d_backward_bias(const Tensor& grad_out, Tensor& grad_b) {

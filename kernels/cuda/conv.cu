@@ -3,9 +3,12 @@
 // heuristics, cudnnGet*Algorithm_v7) are made once and cached for the life of
 // the process; a training loop sees only a handful of distinct shapes.
 // Workspace comes from the shared growable buffer of kernels/cuda/context.h.
+// Arguments were checked by the entry points (kernels/conv.cpp), which also
+// handle empty tensors: cuDNN never sees a zero-sized dimension.
 #include <array>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "kernels/conv.h"
 #include "kernels/cuda/check.h"
@@ -15,17 +18,24 @@ namespace basin::kernels::cuda {
 
 namespace {
 
+// The algorithm of one direction (forward, backward-data, backward-filter), the
+// math type its descriptor was set to, and its exact workspace size.
+template <typename Algo>
+struct Choice {
+  Algo algo{};
+  cudnnMathType_t math{};
+  size_t ws = 0;
+};
+
 struct ConvPlan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   // One convolution descriptor per direction, each with its algorithm's math
   // type, so a cached plan is never mutated after it is made.
   cudnnConvolutionDescriptor_t conv = nullptr, conv_bd = nullptr, conv_bf = nullptr;
-  cudnnConvolutionFwdAlgo_t fwd{};
-  cudnnConvolutionBwdDataAlgo_t bwd_data{};
-  cudnnConvolutionBwdFilterAlgo_t bwd_filter{};
-  cudnnMathType_t fwd_math{}, bwd_data_math{}, bwd_filter_math{};
-  size_t fwd_ws = 0, bwd_data_ws = 0, bwd_filter_ws = 0;
+  Choice<cudnnConvolutionFwdAlgo_t> fwd;
+  Choice<cudnnConvolutionBwdDataAlgo_t> bwd_data;
+  Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
 };
 
 using PlanKey = std::array<std::int64_t, 17>;
@@ -50,6 +60,24 @@ const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
       return perf[i];
   BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape"
                                           << (tf32 ? "" : " with TF32 disabled"));
+}
+
+// One direction's choice: rank the algorithms with cuDNN's heuristics
+// (`rank`, a cudnnGet*Algorithm_v7), pick, set the direction's descriptor `conv`
+// to the pick's math type, then ask for the exact workspace (`workspace`, a
+// cudnnGet*WorkspaceSize; the heuristic's size can be an estimate). Both cuDNN
+// calls take the same descriptors `d`, in the same order.
+template <typename Perf, typename Rank, typename Workspace, typename... Desc>
+auto choose(Rank rank, Workspace workspace, int count, cudnnHandle_t h, cudnnConvolutionDescriptor_t conv,
+            bool tf32, const char* what, Desc... d) {
+  std::vector<Perf> perf(static_cast<size_t>(count));
+  int n = 0;
+  BASIN_CUDNN_CHECK(rank(h, d..., count, &n, perf.data()));
+  const Perf& p = pick(perf.data(), n, tf32, what);
+  Choice<decltype(p.algo)> c{p.algo, tf32 ? p.mathType : CUDNN_FMA_MATH, p.memory};
+  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, c.math));
+  BASIN_CUDNN_CHECK(workspace(h, d..., c.algo, &c.ws));
+  return c;
 }
 
 ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, bool tf32) {
@@ -77,39 +105,16 @@ ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv
   }
 
   cudnnHandle_t h = cudnn_handle();
-  int n = 0;
-  cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, pl.x, pl.w, pl.conv, pl.y,
-                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, fwd));
-  const auto& f = pick(fwd, n, tf32, "forward");
-  pl.fwd = f.algo;
-  pl.fwd_math = tf32 ? f.mathType : CUDNN_FMA_MATH;
-  pl.fwd_ws = f.memory;
-
-  cudnnConvolutionBwdDataAlgoPerf_t bd[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, pl.w, pl.y, pl.conv_bd, pl.x,
-                                                                CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, bd));
-  const auto& d = pick(bd, n, tf32, "backward-data");
-  pl.bwd_data = d.algo;
-  pl.bwd_data_math = tf32 ? d.mathType : CUDNN_FMA_MATH;
-  pl.bwd_data_ws = d.memory;
-
-  cudnnConvolutionBwdFilterAlgoPerf_t bf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
-      h, pl.x, pl.y, pl.conv_bf, pl.w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &n, bf));
-  const auto& w = pick(bf, n, tf32, "backward-filter");
-  pl.bwd_filter = w.algo;
-  pl.bwd_filter_math = tf32 ? w.mathType : CUDNN_FMA_MATH;
-  pl.bwd_filter_ws = w.memory;
-  // The heuristic's size can be an estimate: ask for the exact workspace size.
-  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv, pl.fwd_math));
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, pl.x, pl.w, pl.conv, pl.y, pl.fwd, &pl.fwd_ws));
-  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv_bd, pl.bwd_data_math));
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardDataWorkspaceSize(h, pl.w, pl.y, pl.conv_bd, pl.x, pl.bwd_data,
-                                                                 &pl.bwd_data_ws));
-  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(pl.conv_bf, pl.bwd_filter_math));
-  BASIN_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterWorkspaceSize(h, pl.x, pl.y, pl.conv_bf, pl.w, pl.bwd_filter,
-                                                                   &pl.bwd_filter_ws));
+  pl.fwd = choose<cudnnConvolutionFwdAlgoPerf_t>(
+      cudnnGetConvolutionForwardAlgorithm_v7, cudnnGetConvolutionForwardWorkspaceSize,
+      CUDNN_CONVOLUTION_FWD_ALGO_COUNT, h, pl.conv, tf32, "forward", pl.x, pl.w, pl.conv, pl.y);
+  pl.bwd_data = choose<cudnnConvolutionBwdDataAlgoPerf_t>(
+      cudnnGetConvolutionBackwardDataAlgorithm_v7, cudnnGetConvolutionBackwardDataWorkspaceSize,
+      CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, h, pl.conv_bd, tf32, "backward-data", pl.w, pl.y, pl.conv_bd, pl.x);
+  pl.bwd_filter = choose<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      cudnnGetConvolutionBackwardFilterAlgorithm_v7, cudnnGetConvolutionBackwardFilterWorkspaceSize,
+      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, h, pl.conv_bf, tf32, "backward-filter", pl.x, pl.y, pl.conv_bf,
+      pl.w);
   return pl;
 }
 
@@ -140,9 +145,9 @@ cudnnHandle_t handle_on_stream() {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(x.shape(), w.shape(), out.shape(), p, out.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.fwd_ws ? workspace(pl.fwd_ws) : nullptr;
+  void* ws = pl.fwd.ws ? workspace(pl.fwd.ws) : nullptr;
   BASIN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, pl.x, x.data<float>(), pl.w, w.data<float>(), pl.conv,
-                                            pl.fwd, ws, pl.fwd_ws, &kZero, pl.y, out.data<float>()));
+                                            pl.fwd.algo, ws, pl.fwd.ws, &kZero, pl.y, out.data<float>()));
   if (bias.defined())
     BASIN_CUDNN_CHECK(cudnnAddTensor(h, &kOne, pl.bias, bias.data<float>(), &kOne, pl.y, out.data<float>()));
 }
@@ -150,18 +155,18 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(grad_x.shape(), w.shape(), grad_out.shape(), p, grad_x.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.bwd_data_ws ? workspace(pl.bwd_data_ws) : nullptr;
+  void* ws = pl.bwd_data.ws ? workspace(pl.bwd_data.ws) : nullptr;
   BASIN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &kOne, pl.w, w.data<float>(), pl.y, grad_out.data<float>(),
-                                                 pl.conv_bd, pl.bwd_data, ws, pl.bwd_data_ws, &kZero, pl.x,
+                                                 pl.conv_bd, pl.bwd_data.algo, ws, pl.bwd_data.ws, &kZero, pl.x,
                                                  grad_x.data<float>()));
 }
 
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(x.shape(), grad_w.shape(), grad_out.shape(), p, grad_w.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.bwd_filter_ws ? workspace(pl.bwd_filter_ws) : nullptr;
+  void* ws = pl.bwd_filter.ws ? workspace(pl.bwd_filter.ws) : nullptr;
   BASIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &kOne, pl.x, x.data<float>(), pl.y, grad_out.data<float>(),
-                                                   pl.conv_bf, pl.bwd_filter, ws, pl.bwd_filter_ws, &kZero, pl.w,
+                                                   pl.conv_bf, pl.bwd_filter.algo, ws, pl.bwd_filter.ws, &kZero, pl.w,
                                                    grad_w.data<float>()));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Shared by the .cu files: a by-value strided indexer and launch helpers.
+// Shared by the .cu files: a by-value strided indexer and launch helpers. (No
+// argument checks here: the entry points, kernels/<family>.cpp, make them.)
 //
 // An Indexer maps the row-major linear index of an element of a logical shape to
 // the element offset in a strided tensor (broadcast axes have stride 0). It is
@@ -72,15 +73,5 @@ inline Indexer make_indexer(const Tensor& t, const char* op) { return make_index
        i += static_cast<std::int64_t>(blockDim.x) * gridDim.x)
 
 constexpr int kThreads = 256;
-
-inline void check_cuda_tensor(const Tensor& t, const char* op, const char* what) {
-  BASIN_CHECK(t.defined(), op << ": " << what << " is undefined");
-  BASIN_CHECK(t.device().is_cuda(), op << ": " << what << " is on " << t.device().str() << ", expected a CUDA device");
-}
-
-inline void check_float(const Tensor& t, const char* op, const char* what) {
-  BASIN_CHECK(t.dtype() == DType::Float32,
-              op << ": " << what << " must be float32, got " << dtype_name(t.dtype()) << " " << shape_str(t.shape()));
-}
 
 }  // namespace basin::kernels::cuda
