@@ -1,11 +1,42 @@
-// Tensor methods that run kernels: fill/copy, device and dtype moves, clones,
-// host read-back. to(Device), clone() and contiguous() are differentiable.
+// Tensor members declared in tensor/tensor.h that run kernels: the factories
+// that fill (zeros, ones, full, scalar, from_vector), fill/copy, device and dtype
+// moves, clones, host read-back. to(Device), clone() and contiguous() are
+// differentiable. They are defined here, not in tensor/tensor.cpp, because tensor/
+// sits below kernels/ and autograd/ and includes nothing from them (docs/01,
+// "Layering"); views are in view_ops.cpp, backward() in engine.cpp.
 #include <cstring>
 
 #include "autograd/function.h"
 #include "kernels/fill_copy.h"
 
 namespace basin {
+
+namespace {
+template <typename T>
+Tensor from_host(const std::vector<T>& v, const Shape& shape, Device device) {
+  BASIN_CHECK(static_cast<std::int64_t>(v.size()) == numel_of(shape),
+              "Tensor::from_vector: " << v.size() << " values for shape " << shape_str(shape));
+  Tensor cpu = Tensor::empty(shape, dtype_of<T>::value, Device::cpu());
+  if (!v.empty()) std::memcpy(cpu.raw_data(), v.data(), v.size() * sizeof(T));
+  return device.is_cpu() ? cpu : cpu.to(device);
+}
+}  // namespace
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
+Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
+
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.fill_(value);
+  return t;
+}
+
+Tensor Tensor::scalar(float value, Device device) { return full({}, value, DType::Float32, device); }
+
+Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& s, Device d) { return from_host(v, s, d); }
+Tensor Tensor::from_vector(const std::vector<std::int64_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
+Tensor Tensor::from_vector(const std::vector<std::int32_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
+Tensor Tensor::from_vector(const std::vector<std::uint8_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
 
 void Tensor::fill_(double value) {
   Tensor self = *this;

@@ -1,5 +1,8 @@
-// Differentiable views: each builds a raw view (shared storage, new geometry)
-// and records how to map the view's gradient back to the input's shape.
+// Differentiable views, the Tensor members declared in tensor/tensor.h (view,
+// reshape, flatten, permute, transpose, slice, select, expand, unsqueeze,
+// squeeze): each builds a raw view (shared storage, new geometry; tensor/tensor.cpp)
+// and records how to map the view's gradient back to the input's shape. Recording
+// is autograd's job, so they are defined here (docs/01, "Layering").
 #include <algorithm>
 
 #include "autograd/function.h"

@@ -12,7 +12,10 @@ void no_cuda_backend(const char* op) {
 
 void synchronize(Device device) {
 #ifdef BASIN_WITH_CUDA
-  if (device.is_cuda()) cuda::synchronize();
+  if (device.is_cuda()) {
+    cuda::DeviceGuard guard(device.index);  // the stream of `device`, not of the current one
+    cuda::synchronize();
+  }
 #else
   if (device.is_cuda()) no_cuda_backend("synchronize");
 #endif

@@ -1,9 +1,11 @@
-// Geometry, factories and raw views of Tensor. Methods that run kernels or
-// record autograd nodes are defined in autograd/tensor_methods.cpp and
-// autograd/view_ops.cpp.
+// The Tensor members that need nothing above tensor/: geometry, empty(),
+// make_view(), detach(), raw views. Every other member runs a kernel or records an
+// autograd node, so it is defined in the layer that can: autograd/tensor_methods.cpp
+// (fill_, copy_, to, clone, the filling factories, host read-back),
+// autograd/view_ops.cpp (views) and autograd/engine.cpp (backward). The map is in
+// tensor/tensor.h and docs/01-tensor-and-storage.md ("Layering").
 #include "tensor/tensor.h"
 
-#include <cstring>
 #include <sstream>
 
 namespace basin {
@@ -18,36 +20,11 @@ std::shared_ptr<TensorImpl> new_impl(const Shape& shape, DType dtype, Device dev
   impl->dtype = dtype;
   return impl;
 }
-
-template <typename T>
-Tensor from_host(const std::vector<T>& v, const Shape& shape, Device device) {
-  BASIN_CHECK(static_cast<std::int64_t>(v.size()) == numel_of(shape),
-              "Tensor::from_vector: " << v.size() << " values for shape " << shape_str(shape));
-  Tensor cpu = Tensor::empty(shape, dtype_of<T>::value, Device::cpu());
-  if (!v.empty()) std::memcpy(cpu.raw_data(), v.data(), v.size() * sizeof(T));
-  return device.is_cpu() ? cpu : cpu.to(device);
-}
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   return Tensor(new_impl(shape, dtype, device));
 }
-
-Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
-Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
-
-Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
-  Tensor t = empty(shape, dtype, device);
-  t.fill_(value);
-  return t;
-}
-
-Tensor Tensor::scalar(float value, Device device) { return full({}, value, DType::Float32, device); }
-
-Tensor Tensor::from_vector(const std::vector<float>& v, const Shape& s, Device d) { return from_host(v, s, d); }
-Tensor Tensor::from_vector(const std::vector<std::int64_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
-Tensor Tensor::from_vector(const std::vector<std::int32_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
-Tensor Tensor::from_vector(const std::vector<std::uint8_t>& v, const Shape& s, Device d) { return from_host(v, s, d); }
 
 Tensor Tensor::make_view(const std::shared_ptr<Storage>& storage, const Shape& shape, const Strides& strides,
                          std::int64_t offset, DType dtype) {

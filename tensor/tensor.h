@@ -1,11 +1,11 @@
 #pragma once
-// Tensor: a handle (shared_ptr) to a TensorImpl, which is a view (shape, strides,
-// element offset, dtype) into a refcounted Storage, plus autograd state.
-//
-// Copying a Tensor copies the handle: both names refer to the same tensor, as in
-// PyTorch. View methods (reshape, permute, slice, ...) make a new TensorImpl that
-// shares the storage; they are differentiable (their definitions live in
-// autograd/view_ops.cpp because recording a graph node is autograd's job).
+// Tensor: a handle (shared_ptr) to a TensorImpl, a view (shape, strides, offset,
+// dtype) into a refcounted Storage, plus autograd state. Copies share the tensor.
+// Where members are defined: those that need only Storage (geometry, empty,
+// make_view, detach, raw::) in tensor/tensor.cpp; those that run a kernel (fill_,
+// copy_, to, clone, the other factories) in autograd/tensor_methods.cpp; views in
+// autograd/view_ops.cpp; backward() in autograd/engine.cpp. Members, so call sites
+// read t.reshape(...); tensor/ includes nothing above it (docs/01, "Layering").
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -41,7 +41,7 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // ---- factories -------------------------------------------------------------
+  // ---- factories (empty: tensor.cpp; the others fill: tensor_methods.cpp) ----
   static Tensor empty(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
   static Tensor zeros(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
   static Tensor ones(const Shape& shape, DType dtype = DType::Float32, Device device = Device::cpu());
@@ -81,12 +81,12 @@ class Tensor {
                 "data<" << dtype_name(dtype_of<T>::value) << ">() on a " << dtype_name(dtype()) << " tensor");
     return static_cast<T*>(raw_data());
   }
-  // Copies to host and returns the elements in row-major order (converted to T).
+  // Copies to host (tensor_methods.cpp): the elements in row-major order, as T.
   std::vector<float> to_vector() const;
   std::vector<std::int64_t> to_int_vector() const;
   float item() const;  // single-element tensor -> float
 
-  // ---- copies and moves (not differentiable unless noted) --------------------
+  // ---- copies and moves (autograd/tensor_methods.cpp; differentiable if noted)
   Tensor to(Device device) const;            // differentiable
   Tensor to(DType dtype) const;              // cast, not differentiable
   Tensor clone() const;                      // differentiable, contiguous copy
@@ -95,7 +95,7 @@ class Tensor {
   void fill_(double value);                  // in place
   void zero_() { fill_(0.0); }
 
-  // ---- views (differentiable; see autograd/view_ops.cpp) ---------------------
+  // ---- views (differentiable; defined in autograd/view_ops.cpp) --------------
   Tensor reshape(const Shape& shape) const;  // -1 allowed once; copies if not viewable
   Tensor view(const Shape& shape) const;     // requires a viewable layout
   Tensor flatten(int start_axis = 1) const;
@@ -115,8 +115,8 @@ class Tensor {
   Tensor grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
   void set_grad(const Tensor& g) { impl().grad = g.impl_; }
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
-  // Runs reverse mode from this tensor. Without `grad`, the tensor must hold one
-  // element and the seed is 1.
+  // Runs reverse mode from this tensor (autograd/engine.cpp). Without `grad`, it
+  // must hold one element and the seed is 1.
   void backward(const Tensor& grad = Tensor()) const;
   // Same storage, no graph: the result is a leaf that does not require grad.
   Tensor detach() const;

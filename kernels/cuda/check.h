@@ -1,20 +1,18 @@
 #pragma once
-// Error checking for every CUDA-family call. Each macro evaluates the call once
-// and, on failure, throws basin::Error with the call's text, the library's status
-// name and description, and the file and line, e.g.
-//   cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, s) failed: cudaErrorInvalidValue
-//   (invalid argument) at kernels/cuda/fill_copy.cu:42
-// Kernel launches do not return a status: follow each one with
-// BASIN_CUDA_CHECK_LAUNCH(), which reports launch-configuration errors (the kernel
-// itself runs asynchronously; its faults surface at the next synchronizing call).
+// Error checking for the CUDA libraries: cuBLAS, cuDNN, cuRAND. Each macro
+// evaluates the call once and, on failure, throws basin::Error in the same format
+// as the runtime check, e.g.
+//   cudnnSetTensor4dDescriptor(desc, ...) failed: CUDNN_STATUS_BAD_PARAM
+//   at kernels/cuda/conv.cu:88
+// The runtime checks (BASIN_CUDA_CHECK, BASIN_CUDA_CHECK_LAUNCH) live at the bottom
+// of the tree in tensor/cuda/cuda_check.h, where the caching allocator can use
+// them without pulling these library headers into the memory layer; this header
+// includes it, so kernel code needs only this one.
 #include <cublas_v2.h>
-#include <cuda_runtime.h>
 #include <cudnn.h>
 #include <curand.h>
 
-#include <sstream>
-
-#include "tensor/error.h"
+#include "tensor/cuda/cuda_check.h"
 
 namespace basin::kernels::cuda::detail {
 
@@ -54,32 +52,13 @@ inline const char* curand_status_name(curandStatus_t s) {
   return "CURAND_STATUS_<unknown>";
 }
 
-[[noreturn]] inline void throw_failure(const char* call, const char* status, const char* what, const char* file,
-                                       int line) {
-  std::ostringstream os;
-  os << call << " failed: " << status;
-  if (what && *what) os << " (" << what << ")";
-  os << " at " << file << ":" << line;
-  throw ::basin::Error(os.str());
-}
-
 }  // namespace basin::kernels::cuda::detail
-
-#define BASIN_CUDA_CHECK(call)                                                                          \
-  do {                                                                                                  \
-    cudaError_t basin_cuda_status_ = (call);                                                            \
-    if (basin_cuda_status_ != cudaSuccess) {                                                            \
-      ::basin::kernels::cuda::detail::throw_failure(#call, cudaGetErrorName(basin_cuda_status_),        \
-                                                    cudaGetErrorString(basin_cuda_status_), __FILE__,   \
-                                                    __LINE__);                                          \
-    }                                                                                                   \
-  } while (0)
 
 #define BASIN_CUBLAS_CHECK(call)                                                                        \
   do {                                                                                                  \
     cublasStatus_t basin_cublas_status_ = (call);                                                       \
     if (basin_cublas_status_ != CUBLAS_STATUS_SUCCESS) {                                                \
-      ::basin::kernels::cuda::detail::throw_failure(                                                    \
+      ::basin::cuda::detail::throw_failure(                                                             \
           #call, ::basin::kernels::cuda::detail::cublas_status_name(basin_cublas_status_),              \
           cublasGetStatusString(basin_cublas_status_), __FILE__, __LINE__);                             \
     }                                                                                                   \
@@ -89,8 +68,8 @@ inline const char* curand_status_name(curandStatus_t s) {
   do {                                                                                                  \
     cudnnStatus_t basin_cudnn_status_ = (call);                                                         \
     if (basin_cudnn_status_ != CUDNN_STATUS_SUCCESS) {                                                  \
-      ::basin::kernels::cuda::detail::throw_failure(#call, cudnnGetErrorString(basin_cudnn_status_),    \
-                                                    "", __FILE__, __LINE__);                            \
+      ::basin::cuda::detail::throw_failure(#call, cudnnGetErrorString(basin_cudnn_status_), "",         \
+                                           __FILE__, __LINE__);                                         \
     }                                                                                                   \
   } while (0)
 
@@ -98,12 +77,8 @@ inline const char* curand_status_name(curandStatus_t s) {
   do {                                                                                                  \
     curandStatus_t basin_curand_status_ = (call);                                                       \
     if (basin_curand_status_ != CURAND_STATUS_SUCCESS) {                                                \
-      ::basin::kernels::cuda::detail::throw_failure(                                                    \
+      ::basin::cuda::detail::throw_failure(                                                             \
           #call, ::basin::kernels::cuda::detail::curand_status_name(basin_curand_status_), "",          \
           __FILE__, __LINE__);                                                                          \
     }                                                                                                   \
   } while (0)
-
-// After a <<<...>>> launch: reports bad launch configurations (too many threads,
-// zero blocks, no device) as "kernel launch" failures at this file and line.
-#define BASIN_CUDA_CHECK_LAUNCH() BASIN_CUDA_CHECK(cudaGetLastError())

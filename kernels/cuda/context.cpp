@@ -50,18 +50,6 @@ DeviceContext& context() {
 
 }  // namespace
 
-DeviceGuard::DeviceGuard(int device) {
-  BASIN_CUDA_CHECK(cudaGetDevice(&saved_));
-  if (saved_ != device) {
-    BASIN_CUDA_CHECK(cudaSetDevice(device));
-    switched_ = true;
-  }
-}
-
-DeviceGuard::~DeviceGuard() {
-  if (switched_) cudaSetDevice(saved_);  // best effort: destructors must not throw
-}
-
 int current_device() {
   int d = 0;
   BASIN_CUDA_CHECK(cudaGetDevice(&d));

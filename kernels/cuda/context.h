@@ -15,21 +15,13 @@
 #include <cstddef>
 
 #include "kernels/cuda/check.h"
+#include "tensor/cuda/device_guard.h"
 
 namespace basin::kernels::cuda {
 
-// Makes `device` current for the scope and restores the previous one after.
-class DeviceGuard {
- public:
-  explicit DeviceGuard(int device);
-  ~DeviceGuard();
-  DeviceGuard(const DeviceGuard&) = delete;
-  DeviceGuard& operator=(const DeviceGuard&) = delete;
-
- private:
-  int saved_ = 0;
-  bool switched_ = false;
-};
+// The runtime-level guard lives with the allocator in tensor/cuda/device_guard.h;
+// kernel code names it as cuda::DeviceGuard.
+using ::basin::cuda::DeviceGuard;
 
 int current_device();
 cudaStream_t stream();

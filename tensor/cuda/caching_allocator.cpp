@@ -9,7 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kernels/cuda/check.h"
+#include "tensor/cuda/cuda_check.h"
+#include "tensor/cuda/device_guard.h"
 #include "tensor/error.h"
 #include "tensor/storage.h"
 
@@ -18,25 +19,6 @@ namespace basin::cuda {
 namespace {
 
 constexpr int kMaxDevices = 64;
-
-// Restores the caller's current device when it goes out of scope.
-class DeviceSwitch {
- public:
-  explicit DeviceSwitch(int device) {
-    BASIN_CUDA_CHECK(cudaGetDevice(&saved_));
-    if (saved_ != device) BASIN_CUDA_CHECK(cudaSetDevice(device));
-    switched_ = saved_ != device;
-  }
-  ~DeviceSwitch() {
-    if (switched_) cudaSetDevice(saved_);  // best effort: destructors must not throw
-  }
-  DeviceSwitch(const DeviceSwitch&) = delete;
-  DeviceSwitch& operator=(const DeviceSwitch&) = delete;
-
- private:
-  int saved_ = 0;
-  bool switched_ = false;
-};
 
 struct DeviceCache {
   std::mutex mu;
@@ -115,7 +97,7 @@ void* allocate(std::size_t nbytes, int device) {
     if (it->second.empty()) c.free_blocks.erase(it);
     c.stats.cached -= size;
   } else {
-    DeviceSwitch guard(device);
+    DeviceGuard guard(device);
     cudaError_t st = cudaMalloc(&p, size);
     if (st == cudaErrorMemoryAllocation) {
       cudaGetLastError();  // clear it so the next launch check does not report it
@@ -172,7 +154,7 @@ void empty_cache(int device) {
   DeviceCache& c = cache_for(device);
   std::lock_guard<std::mutex> lock(c.mu);
   if (c.free_blocks.empty()) return;
-  DeviceSwitch guard(device);
+  DeviceGuard guard(device);
   release_cached_locked(c);
 }
 
