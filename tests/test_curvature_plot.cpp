@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,7 +30,8 @@ void write_run(const fs::path& dir, double scale) {
 TEST(CurvaturePlot, BasinPlotWritesPngAndSvg) {
   if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
   if (!fs::exists(basin_bin())) GTEST_SKIP() << "basin binary not built: " << basin_bin();
-  fs::path tmp = fs::temp_directory_path() / "basin_test_plot";
+  // One folder per process: suites running side by side must not share it.
+  fs::path tmp = fs::temp_directory_path() / ("basin_test_plot_" + std::to_string(::getpid()));
   fs::remove_all(tmp);
   write_run(tmp / "sgd", 1.0);
   write_run(tmp / "nso", 0.7);
