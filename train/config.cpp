@@ -71,14 +71,21 @@ std::string resolve_small_input(const std::string& small_input, const std::strin
   return data == "fashion-mnist" || (image_size > 0 && image_size <= 64) ? "on" : "off";
 }
 
-Device usable_device(const std::string& device) {
-  const std::string name = resolve_device(device);
-  Device d = Device::cpu();
+namespace {
+
+// Device::parse with a message naming the flag and what the user wrote.
+Device parse_device_flag(const std::string& given, const std::string& resolved) {
   try {
-    d = Device::parse(name);
+    return Device::parse(resolved);
   } catch (const Error&) {
-    BASIN_FAIL("--device '" << device << "': expected auto, cpu, cuda or cuda:N");
+    BASIN_FAIL("--device '" << given << "': expected auto, cpu, cuda or cuda:N");
   }
+}
+
+}  // namespace
+
+Device usable_device(const std::string& device) {
+  const Device d = parse_device_flag(device, resolve_device(device));
   if (d.is_cpu()) return d;
   BASIN_CHECK(cuda_available(), "--device " << device << " but no usable CUDA device (this build: "
                                            << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
@@ -115,7 +122,7 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(small_input, onoff);
   static const std::vector<std::string> nonfinite{"stop", "skip"};
   CHECK_CHOICE(on_nonfinite, nonfinite);
-  Device::parse(device);  // throws on anything but cpu / cuda / cuda:N
+  parse_device_flag(device, device);  // throws on anything but cpu / cuda / cuda:N
   BASIN_CHECK(!data.empty(), "train: --data is empty");
   // config.json must record --data exactly for --resume, and JSON text holds only UTF-8.
   BASIN_CHECK(io::is_utf8(data), "train: --data '" << data << "' is not valid UTF-8; config.json could not record "
