@@ -56,7 +56,7 @@ std::vector<int> metric_epochs(const std::string& run_dir) {
 // Holds an exclusive flock on DIR/.lock with this process's PID in it, as basin does.
 struct HeldLock {
   int fd;
-  explicit HeldLock(const std::string& dir) : fd(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT, 0644)) {
+  explicit HeldLock(const std::string& dir) : fd(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
     EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
     const std::string pid = std::to_string(::getpid()) + "\n";
     EXPECT_EQ(::ftruncate(fd, 0), 0);
