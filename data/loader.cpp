@@ -252,9 +252,10 @@ bool DataLoader::next(Batch& out) {
         BASIN_CHECK(epoch_reported_ || !(start_batch_ == 0 && rows_ == 0 && skipped_ > 0),
                     "DataLoader: every image of " << dataset_->description() << " is unreadable (" << skipped_
                                                   << " skipped, 0 usable)");
+        // start_epoch's epochs are 0-based; messages count from 1, as the epoch lines do.
         if (!epoch_reported_ && skipped_ > 0)
           std::fprintf(stderr, "warning: skipped %lld unreadable image(s) in epoch %lld of %s\n",
-                       static_cast<long long>(skipped_), static_cast<long long>(epoch_),
+                       static_cast<long long>(skipped_), static_cast<long long>(epoch_ + 1),
                        dataset_->description().c_str());
         epoch_reported_ = true;
         return false;

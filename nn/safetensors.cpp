@@ -1,5 +1,6 @@
 #include "nn/safetensors.h"
 
+#include "io/json_text.h"
 #include "io/atomic_file.h"
 #include "io/input_file.h"
 
@@ -86,7 +87,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     header[name] = {{"dtype", dt}, {"shape", t.shape()}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
-  std::string json = header.dump();
+  std::string json = io::json_text(header);
   // Pad with spaces so the data starts 8-byte aligned (what the reference writer does).
   while ((json.size() + 8) % 8 != 0) json.push_back(' ');
   std::uint64_t hlen = json.size();

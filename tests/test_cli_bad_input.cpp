@@ -67,10 +67,8 @@ TEST(CliBadInput, NonsenseFlagsAreRefusedNamingTheFlag) {
   expect_refused("--lr banana", "--lr");
 }
 
-// KNOWN BUG (reported to the train owner): `--lr -0.1` and `--lr=-0.1` exit 0
-// and train with the default rate, because train/config.cpp uses lr < 0 as
-// "not given" (`if (lr < 0) lr = default`). Disabled so CI stays green; enable
-// once a negative rate is refused.
+// A negative rate is refused, not replaced by the default (TrainConfig::lr is
+// optional: only an absent rate gets the default).
 TEST(CliBadInput, NegativeLearningRateIsRefused) {
   if (!fs::exists(basin_binary())) GTEST_SKIP() << "no basin binary at " << basin_binary();
   expect_refused("--lr -0.1", "--lr");

@@ -70,13 +70,13 @@ TEST(TrainConfig, ResolveFillsAutoValuesAndValidateRejectsBadOnes) {
   c.device = "cpu";
   c.resolve();
   EXPECT_EQ(c.model, "mlp");
-  EXPECT_DOUBLE_EQ(c.lr, 0.05);
+  EXPECT_DOUBLE_EQ(c.lr.value(), 0.05);
   EXPECT_EQ(c.small_input, "on");
   TrainConfig a;
   a.device = "cpu";
   a.optimizer = "adamw";
   a.resolve();
-  EXPECT_DOUBLE_EQ(a.lr, 1e-3);
+  EXPECT_DOUBLE_EQ(a.lr.value(), 1e-3);
   TrainConfig bad;
   bad.device = "cpu";
   bad.optimizer = "lbfgs";

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "io/json_text.h"
 #include "kernels/conv.h"
 #include "tensor/error.h"
 #include "tools/bench_runner.h"
+#include "tools/cli_checks.h"
 #include "tools/command.h"
 #include "train/config.h"
 
@@ -57,10 +59,7 @@ nlohmann::json to_json(const TrainBenchResult& r) {
 }
 
 void run_bench(const BenchOptions& o) {
-  Device dev = Device::parse(train::resolve_device(o.device));
-  if (dev.is_cuda())
-    BASIN_CHECK(cuda_available(), "no CUDA device is usable (built with CUDA: " << (cuda_compiled() ? "yes" : "no")
-                                                                                 << "); try --device cpu");
+  const Device dev = train::usable_device(o.device);
   const bool gpu = dev.is_cuda();
   // Defaults: a real measurement on a GPU, seconds on a CPU.
   std::vector<std::string> models = o.models.empty() ? std::vector<std::string>{gpu ? "resnet34" : "resnet18"} : o.models;
@@ -130,11 +129,11 @@ void run_bench(const BenchOptions& o) {
       if (!o.json) std::printf("%-24s %10.4f %10.1f %7.0f%%\n", k.name.c_str(), k.ms, k.gb_per_s, 100 * k.of_copy);
     }
   }
-  if (o.json) std::printf("%s\n", doc.dump(1).c_str());
+  if (o.json) std::printf("%s\n", io::json_text(doc, 1).c_str());
   if (!o.out.empty()) {
     std::FILE* f = std::fopen(o.out.c_str(), "w");
     BASIN_CHECK(f, "basin bench: cannot write " << o.out);
-    std::fprintf(f, "%s\n", doc.dump(1).c_str());
+    std::fprintf(f, "%s\n", io::json_text(doc, 1).c_str());
     std::fclose(f);
   }
 }
@@ -146,12 +145,12 @@ void setup_bench(CLI::App& app) {
   cmd->add_option("--model", o->models, "resnet18, resnet34, resnet50 (comma list; default resnet34 on GPU, resnet18 on CPU)")
       ->delimiter(',');
   cmd->add_option("--image-size", o->image_sizes, "input side (<= 64: CIFAR stem, 10 classes); default 224 GPU, 32 CPU")
-      ->delimiter(',');
-  cmd->add_option("--batch-size", o->batch_sizes, "batch sizes (comma list); default 64 GPU, 8 CPU")->delimiter(',');
+      ->delimiter(',')->check(at_least(1));
+  cmd->add_option("--batch-size", o->batch_sizes, "batch sizes (comma list); default 64 GPU, 8 CPU")->delimiter(',')->check(at_least(1));
   cmd->add_option("--optim", o->optims, "sgd, nso (k=1), sam (comma list)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--warmup", o->warmup, "warm-up steps (default 5 GPU, 1 CPU)");
-  cmd->add_option("--iters", o->iters, "timed steps (default 20 GPU, 2 CPU)");
-  cmd->add_option("--arena-numel", o->arena_numel, "floats in the kernel benchmark's arena; 0 skips it (default 21.8M GPU, 1M CPU)");
+  cmd->add_option("--warmup", o->warmup, "warm-up steps (default 5 GPU, 1 CPU)")->check(at_least(0));
+  cmd->add_option("--iters", o->iters, "timed steps (default 20 GPU, 2 CPU)")->check(at_least(1));
+  cmd->add_option("--arena-numel", o->arena_numel, "floats in the kernel benchmark's arena; 0 skips it (default 21.8M GPU, 1M CPU)")->check(at_least(0));
   cmd->add_flag("--no-tf32", o->no_tf32, "convolutions in true fp32 (default: TF32 allowed, as PyTorch)");
   cmd->add_flag("--json", o->json, "print one JSON document instead of the table");
   cmd->add_option("--out", o->out, "also write the JSON document to this file");

@@ -6,11 +6,13 @@
 #include <iostream>
 #include <memory>
 
+#include "io/json_text.h"
 #include "curvature/model_objective.h"
 #include "curvature/report.h"
 #include "data/loader.h"
 #include "data/open_dataset.h"
 #include "nn/weights.h"
+#include "tools/cli_checks.h"
 #include "tools/command.h"
 #include "train/data_setup.h"
 #include "train/model_setup.h"
@@ -29,13 +31,15 @@ struct HessianCmd {
   double rel_step = 1e-3;
   bool no_freeze = false, freeze_gap = false, one_sided = false, table_only = false, raw_inputs = false;
   std::uint64_t seed = 1234;
+  bool hidden_given = false;  // --hidden '' is a real value (no hidden layer)
 };
 
 void run_hessian(const HessianCmd& o) {
-  const Device dev = Device::parse(o.device);
+  const Device dev = train::usable_device(o.device);
   // Model and preprocessing as the run trained them (weights' metadata), flags win.
   train::SavedModel saved =
-      train::resolve_saved_model(o.weights, o.data, {o.model, o.hidden, o.activation, o.small_input, o.image_size});
+      train::resolve_saved_model(o.weights, o.data, {o.model, o.hidden_given ? std::optional<std::string>(o.hidden) : std::nullopt,
+                                             o.activation, o.small_input, o.image_size});
   data::DatasetPair ds = data::open_dataset(o.data, 3);
   BASIN_CHECK(ds.train && ds.train->size() > 0, "hessian: dataset '" << o.data << "' has no training samples");
   data::LoaderOptions lo;
@@ -82,7 +86,7 @@ void run_hessian(const HessianCmd& o) {
   j["activation"] = saved.config.activation;
   j["gap_pattern_frozen"] = o.freeze_gap;
   j["device"] = dev.str();
-  if (!o.table_only) std::cout << j.dump() << "\n";
+  if (!o.table_only) std::cout << io::json_text(j) << "\n";
   std::cout << "\n" << curvature::format_table(r);
 }
 
@@ -90,20 +94,21 @@ void setup_hessian(CLI::App& app) {
   auto o = std::make_shared<HessianCmd>();
   auto* cmd = app.add_subcommand("hessian", "Hessian trace, top eigenvalue and perturbation gap of a trained model");
   cmd->add_option("--model", o->model, "mlp | resnet18 | resnet34 | resnet50 (default: the weights' metadata, else mlp)");
-  cmd->add_option("--hidden", o->hidden, "MLP hidden widths, e.g. 256,128 (default: the weights' metadata, else 256,128)");
+  cmd->add_option("--hidden", o->hidden, "MLP hidden widths, e.g. 256,128 (default: the weights' metadata, else 256,128)")
+      ->each([o](const std::string&) { o->hidden_given = true; });
   cmd->add_option("--activation", o->activation, "MLP activation: relu | tanh (default: the weights' metadata, else relu)");
   cmd->add_option("--small-input", o->small_input, "ResNet stem: on | off | auto (default: the weights' metadata)");
-  cmd->add_option("--image-size", o->image_size, "input size (default: the weights' metadata, else the dataset's)");
+  cmd->add_option("--image-size", o->image_size, "input size (default: the weights' metadata, else the dataset's)")->check(at_least(1));
   cmd->add_option("--weights", o->weights, "safetensors weights (from basin train); none = initialization");
   cmd->add_option("--data", o->data, "fashion-mnist or a folder with train/ and test/")->capture_default_str();
-  cmd->add_option("--subset", o->subset, "training samples the loss is averaged over")->capture_default_str();
-  cmd->add_option("--batch-size", o->batch_size, "batch size of the loss passes")->capture_default_str();
-  cmd->add_option("--classes", o->num_classes, "number of classes (default: from the data)");
-  cmd->add_option("--samples", o->samples, "Hutchinson Rademacher samples")->capture_default_str();
-  cmd->add_option("--power-iters", o->power_iters, "power iteration cap (0: skip)")->capture_default_str();
+  cmd->add_option("--subset", o->subset, "training samples the loss is averaged over")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--batch-size", o->batch_size, "batch size of the loss passes")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--classes", o->num_classes, "number of classes (default: from the data)")->check(at_least(1));
+  cmd->add_option("--samples", o->samples, "Hutchinson Rademacher samples")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--power-iters", o->power_iters, "power iteration cap (0: skip)")->capture_default_str()->check(at_least(0));
   cmd->add_option("--sigma", o->sigma, "perturbation std")->capture_default_str();
   cmd->add_option("--sigma-list", o->sigma_list, "several sigmas, e.g. 0.005,0.01,0.02")->delimiter(',');
-  cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str();
+  cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str()->check(at_least(0));
   cmd->add_flag("--one-sided", o->one_sided, "gap from L(W+U) alone (default: antithetic pairs +U, -U)");
   cmd->add_flag("--no-freeze", o->no_freeze, "do not pin the ReLU pattern while differencing");
   cmd->add_flag("--freeze-gap", o->freeze_gap,

@@ -6,6 +6,7 @@
 
 #include "nn/models/factory.h"
 #include "nn/summary.h"
+#include "tools/cli_checks.h"
 #include "tools/command.h"
 #include "train/config.h"
 
@@ -39,9 +40,9 @@ void setup(CLI::App& app) {
   auto i = std::make_shared<InspectCli>();
   auto* cmd = app.add_subcommand("inspect", "Print a model layer by layer: output shapes, parameters, MACs");
   cmd->add_option("--model", i->model, "mlp | resnet18 | resnet34 | resnet50")->capture_default_str();
-  cmd->add_option("--image-size", i->image_size, "Input size S (SxS); default 224 (28 for mlp)");
-  cmd->add_option("--in-channels", i->in_channels, "Input channels; default 3 (1 for mlp)");
-  cmd->add_option("--num-classes", i->num_classes, "Classes; default 1000 (10 for mlp)");
+  cmd->add_option("--image-size", i->image_size, "Input size S (SxS); default 224 (28 for mlp)")->check(basin::tools::at_least(1));
+  cmd->add_option("--in-channels", i->in_channels, "Input channels; default 3 (1 for mlp)")->check(basin::tools::at_least(1));
+  cmd->add_option("--num-classes", i->num_classes, "Classes; default 1000 (10 for mlp)")->check(basin::tools::at_least(1));
   cmd->add_option("--hidden", i->hidden, "MLP hidden widths")->capture_default_str();
   cmd->add_option("--small-input", i->small_input, "ResNet stem: on | off | auto (on for images <= 64)")->capture_default_str();
   cmd->callback([i] { run(*i); });

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "io/json_text.h"
+#include "optim/registry.h"
 #include "tools/command.h"
 #include "tools/profile_report.h"
 #include "train/run_dir.h"
@@ -18,6 +20,7 @@ struct TrainCli {
   TrainConfig c;
   std::string resume;
   std::string hidden = "256,128";
+  double lr = 0;  // c.lr only when --lr is given (TrainConfig::lr is optional)
   bool no_shuffle = false;
   bool quiet = false;
   bool profile = false;
@@ -50,6 +53,7 @@ void run(TrainCli& cli) {
     c = saved;
   } else {
     c.hidden = basin::train::parse_widths(cli.hidden);
+    if (given(cli.cmd, "--lr")) c.lr = cli.lr;
     c.shuffle = !cli.no_shuffle;
   }
   basin::train::TrainOptions o;
@@ -70,10 +74,10 @@ void run(TrainCli& cli) {
     basin::tools::exit_status() = 130;
   } else {
     std::fprintf(stderr, "run written to %s", r.dir.path.c_str());
-    if (r.epochs_done > 0) std::fprintf(stderr, " (test accuracy %.2f%%)", 100 * r.last.test_acc);
+    if (r.last) std::fprintf(stderr, " (test accuracy %.2f%%)", 100 * r.last->test_acc);
     std::fprintf(stderr, "\n");
   }
-  if (r.config.json) std::printf("%s\n", basin::train::summary_json(r).dump().c_str());
+  if (r.config.json) std::printf("%s\n", basin::io::json_text(basin::train::summary_json(r)).c_str());
   else if (!r.interrupted) std::printf("%s\n", r.dir.path.c_str());
   std::fflush(stdout);
 }
@@ -115,10 +119,10 @@ void add_model_options(CLI::App* cmd, TrainCli& cli) {
 void add_optimizer_options(CLI::App* cmd, TrainCli& cli) {
   TrainConfig& c = cli.c;
   auto g_opt = "Optimizer";
-  cmd->add_option("--optimizer", c.optimizer, "sgd | adamw | nso | wpsgd | sam | usam | asam | rsam (the perturbation "
-                                             "methods run on SGD with --momentum and --weight-decay)")
+  cmd->add_option("--optimizer", c.optimizer, basin::optim::optimizer_list() + " (the perturbation methods run on SGD with "
+                                                                     "--momentum and --weight-decay)")
       ->capture_default_str()->group(g_opt);
-  cmd->add_option("--lr", c.lr, "Learning rate (default 0.05; 0.001 for adamw)")->group(g_opt);
+  cmd->add_option("--lr", cli.lr, "Learning rate (default 0.05; 0.001 for adamw)")->group(g_opt);
   cmd->add_option("--momentum", c.momentum, "SGD momentum")->capture_default_str()->group(g_opt);
   cmd->add_option("--weight-decay", c.weight_decay, "Weight decay (not applied to biases and norm parameters)")
       ->capture_default_str()->group(g_opt);

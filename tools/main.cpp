@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "tensor/error.h"
+#include "tools/cli_checks.h"
 #include "tools/command.h"
 
 namespace basin::tools {
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   auto& registry = command_registry();
   std::sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
   for (auto& c : registry) c.setup(app);
+  refuse_nonfinite_floats(app);  // every float flag of every command (tools/cli_checks.h)
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <nlohmann/json.hpp>
 
+#include "io/json_text.h"
 #include "autograd/grad_mode.h"
 #include "kernels/fill_copy.h"
 #include "nn/safetensors.h"
@@ -97,7 +98,7 @@ void save_checkpoint(const std::string& path, const CheckpointState& s) {
   nlohmann::json pos = nlohmann::json::object();
   for_each_position_field(s.position, [&](const char* key, const auto& field) { pos[key] = field; });
   std::map<std::string, std::string> meta{
-      {"format", kFormat}, {"version", kVersion}, {"position", pos.dump()}, {"config", s.config_json}};
+      {"format", kFormat}, {"version", kVersion}, {"position", io::json_text(pos)}, {"config", s.config_json}};
   meta["checksum"] = checksum(host, meta);
 
   // The checksum covers names, dtypes, shapes, bytes and metadata; the file itself

@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "io/json_text.h"
+#include "optim/registry.h"
 #include "tensor/device.h"
 #include "tensor/error.h"
 
@@ -28,10 +30,6 @@ std::string list(const std::vector<std::string>& names) {
 
 }  // namespace
 
-const std::vector<std::string>& optimizer_names() {
-  static const std::vector<std::string> v{"sgd", "adamw", "nso", "wpsgd", "sam", "usam", "asam", "rsam"};
-  return v;
-}
 const std::vector<std::string>& schedule_names() {
   static const std::vector<std::string> v{"none", "step", "cosine", "linear"};
   return v;
@@ -73,6 +71,30 @@ std::string resolve_small_input(const std::string& small_input, const std::strin
   return data == "fashion-mnist" || (image_size > 0 && image_size <= 64) ? "on" : "off";
 }
 
+namespace {
+
+// Device::parse with a message naming the flag and what the user wrote.
+Device parse_device_flag(const std::string& given, const std::string& resolved) {
+  try {
+    return Device::parse(resolved);
+  } catch (const Error&) {
+    BASIN_FAIL("--device '" << given << "': expected auto, cpu, cuda or cuda:N");
+  }
+}
+
+}  // namespace
+
+Device usable_device(const std::string& device) {
+  const Device d = parse_device_flag(device, resolve_device(device));
+  if (d.is_cpu()) return d;
+  BASIN_CHECK(cuda_available(), "--device " << device << " but no usable CUDA device (this build: "
+                                           << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
+  BASIN_CHECK(d.index >= 0 && d.index < cuda_device_count(),
+              "--device " << device << " but this machine has " << cuda_device_count() << " CUDA device(s) (cuda:0 to cuda:"
+                          << cuda_device_count() - 1 << ")");
+  return d;
+}
+
 void TrainConfig::resolve() {
   device = resolve_device(device);
   bool gpu = device.rfind("cuda", 0) == 0;
@@ -80,9 +102,9 @@ void TrainConfig::resolve() {
   // ~88% on Fashion-MNIST in under a minute.
   if (model == "auto") model = gpu ? "resnet18" : "mlp";
   small_input = resolve_small_input(small_input, data, image_size);
-  // NaN marks "not given": any number the user gives, negative included, is
-  // kept and validated, never silently replaced by the default.
-  if (std::isnan(lr)) lr = optimizer == "adamw" ? 1e-3 : 0.05;
+  // Only a rate that was not given gets the default: any number the user gives
+  // (negative, zero, NaN) is kept and refused by validate().
+  if (!lr) lr = optimizer == "adamw" ? 1e-3 : 0.05;
   if (step_size == 0) step_size = std::max(1, epochs / 3);
   validate();
 }
@@ -90,7 +112,8 @@ void TrainConfig::resolve() {
 void TrainConfig::validate() const {
   static const std::vector<std::string> models{"mlp", "resnet18", "resnet34", "resnet50"};
   CHECK_CHOICE(model, models);
-  CHECK_CHOICE(optimizer, optimizer_names());
+  BASIN_CHECK(optim::find_optimizer(optimizer),
+              "train: unknown optimizer '" << optimizer << "' (choose from " << optim::optimizer_list() << ")");
   CHECK_CHOICE(schedule, schedule_names());
   CHECK_CHOICE(noise, noise_names());
   static const std::vector<std::string> augments{"none", "flip-crop"};
@@ -99,11 +122,19 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(small_input, onoff);
   static const std::vector<std::string> nonfinite{"stop", "skip"};
   CHECK_CHOICE(on_nonfinite, nonfinite);
-  Device::parse(device);  // throws on anything but cpu / cuda / cuda:N
+  parse_device_flag(device, device);  // throws on anything but cpu / cuda / cuda:N
   BASIN_CHECK(!data.empty(), "train: --data is empty");
+  // config.json must record --data exactly for --resume, and JSON text holds only UTF-8.
+  BASIN_CHECK(io::is_utf8(data), "train: --data '" << data << "' is not valid UTF-8; config.json could not record "
+                                                      "it for --resume. Rename the folder (or link to it by a UTF-8 name)");
+  for (const auto& [flag, v] : {std::pair<const char*, double>{"--momentum", momentum}, {"--weight-decay", weight_decay},
+                                {"--gamma", gamma}, {"--sigma", sigma}, {"--rho", rho},
+                                {"--label-smoothing", label_smoothing}})
+    BASIN_CHECK(std::isfinite(v), "train: " << flag << " must be a finite number, got " << v);
   BASIN_CHECK(epochs >= 1, "train: --epochs must be at least 1, got " << epochs);
   BASIN_CHECK(batch_size >= 1, "train: --batch-size must be at least 1, got " << batch_size);
-  BASIN_CHECK(lr > 0 && std::isfinite(lr), "train: --lr must be positive, got " << lr);
+  BASIN_CHECK(lr && *lr > 0 && std::isfinite(*lr),
+              "train: --lr must be a positive finite number, got " << lr.value_or(0));
   BASIN_CHECK(momentum >= 0 && momentum < 1, "train: --momentum must be in [0, 1), got " << momentum);
   BASIN_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got " << weight_decay);
   BASIN_CHECK(sigma >= 0, "train: --sigma must be >= 0, got " << sigma);
@@ -131,7 +162,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"augment", c.augment},     {"image_size", c.image_size},   {"eval_resize", c.eval_resize},
       {"workers", c.workers},     {"shuffle", c.shuffle},         {"model", c.model},
       {"hidden", c.hidden},       {"activation", c.activation}, {"small_input", c.small_input}, {"init", c.init},
-      {"optimizer", c.optimizer}, {"lr", c.lr},                   {"momentum", c.momentum},
+      {"optimizer", c.optimizer}, {"lr", c.lr ? nlohmann::json(*c.lr) : nlohmann::json()},                   {"momentum", c.momentum},
       {"weight_decay", c.weight_decay}, {"schedule", c.schedule}, {"step_size", c.step_size},
       {"gamma", c.gamma},         {"warmup_epochs", c.warmup_epochs}, {"sigma", c.sigma},
       {"k", c.k},                 {"rho", c.rho},                 {"noise", c.noise},
@@ -140,6 +171,16 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
       {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters}};
+}
+
+std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
+  static const std::set<std::string> may_change{"epochs", "max_steps", "workers", "device", "json", "out"};
+  const nlohmann::json ja = to_json(a), jb = to_json(b);
+  std::vector<std::string> keys;
+  for (auto it = ja.begin(); it != ja.end(); ++it)
+    if (!may_change.count(it.key()) && (!jb.contains(it.key()) || jb.at(it.key()) != it.value()))
+      keys.push_back(it.key());
+  return keys;
 }
 
 TrainConfig config_from_json(const nlohmann::json& j) {
@@ -162,7 +203,12 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("augment", c.augment); get("image_size", c.image_size); get("eval_resize", c.eval_resize);
   get("workers", c.workers); get("shuffle", c.shuffle); get("model", c.model); get("hidden", c.hidden);
   get("activation", c.activation);
-  get("small_input", c.small_input); get("init", c.init); get("optimizer", c.optimizer); get("lr", c.lr);
+  get("small_input", c.small_input); get("init", c.init); get("optimizer", c.optimizer);
+  if (j.contains("lr") && !j.at("lr").is_null()) {
+    double lr = 0;
+    get("lr", lr);
+    c.lr = lr;
+  }
   get("momentum", c.momentum); get("weight_decay", c.weight_decay); get("schedule", c.schedule);
   get("step_size", c.step_size); get("gamma", c.gamma); get("warmup_epochs", c.warmup_epochs);
   get("sigma", c.sigma); get("k", c.k); get("rho", c.rho); get("noise", c.noise);

@@ -5,10 +5,13 @@
 // exactly the same run.
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tensor/device.h"
 
 namespace basin::train {
 
@@ -31,8 +34,8 @@ struct TrainConfig {
   std::string init;                     // safetensors weights to start from (fine-tuning)
 
   // ---- optimizer ----------------------------------------------------------------------
-  std::string optimizer = "sgd";        // sgd | adamw | nso | wpsgd | sam | usam | asam | rsam
-  double lr = std::numeric_limits<double>::quiet_NaN();  // unset: 0.05 for the SGD family, 1e-3 for adamw
+  std::string optimizer = "sgd";        // a name of optim/registry.h (sgd, adamw, nso, wpsgd, sam, ...)
+  std::optional<double> lr;             // not given: 0.05 for the SGD family, 1e-3 for adamw (resolve())
   double momentum = 0.9;
   double weight_decay = 5e-4;
   std::string schedule = "cosine";      // none | step | cosine | ...
@@ -74,6 +77,10 @@ nlohmann::json to_json(const TrainConfig& c);
 // Missing keys keep their defaults; unknown keys are an error naming them.
 TrainConfig config_from_json(const nlohmann::json& j);
 
+// The settings in which `a` and `b` differ, by config.json key, leaving out those a
+// --resume may change (epochs, max_steps, workers, device, json, out).
+std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b);
+
 // "256,128" <-> {256, 128}
 std::string join_ints(const std::vector<std::int64_t>& v);
 // MLP widths (--hidden): positive integers, comma-separated ("" is no hidden
@@ -84,13 +91,18 @@ std::vector<std::int64_t> parse_widths(const std::string& s, const char* flag = 
 // `inspect` and `bench` use these. Other values come back unchanged.
 // --device auto: "cuda" when a usable CUDA device is present, else "cpu".
 std::string resolve_device(const std::string& device);
+// The device every command that takes --device runs on: resolve_device, then
+// parse, then check it is usable. Throws naming --device and the build ("--device
+// cuda but no usable CUDA device (this build: CPU only); use --device cpu"), so no
+// command reaches the CUDA allocator's raw driver error.
+Device usable_device(const std::string& device);
 // --small-input auto: "on" (ResNet's 3x3 stride-1 stem without max-pool) for
 // Fashion-MNIST and for images of at most 64x64, else "off". image_size 0 is the
 // dataset's own size (28 for Fashion-MNIST, 224 for folders); data "" is none.
 std::string resolve_small_input(const std::string& small_input, const std::string& data, int image_size);
 
 // The names accepted by each choice option (used by --help and validate()).
-const std::vector<std::string>& optimizer_names();
+// Optimizer names are optim/registry.h's table (find_optimizer, optimizer_list).
 const std::vector<std::string>& schedule_names();
 const std::vector<std::string>& noise_names();
 

@@ -16,12 +16,12 @@ std::int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   return c;
 }
 
-RunningStats evaluate(nn::Module& model, data::DataLoader& loader) {
+RunningStats evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t epoch) {
   NoGradGuard no_grad;
   bool was_training = model.is_training();
   model.eval();
   RunningStats s;
-  loader.start_epoch(0);
+  loader.start_epoch(epoch);
   data::Batch b;
   while (loader.next(b)) {
     Tensor logits = model(b.images);

@@ -12,7 +12,9 @@ namespace basin::train {
 std::int64_t count_correct(const Tensor& logits, const Tensor& labels);
 
 // Mean cross-entropy (no label smoothing), accuracy and count. Restores the
-// model's train/eval mode.
-RunningStats evaluate(nn::Module& model, data::DataLoader& loader);
+// model's train/eval mode. `epoch` (0-based) is the training epoch the pass
+// belongs to; it only names the epoch in the loader's skip warnings (the loader
+// must not shuffle).
+RunningStats evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t epoch = 0);
 
 }  // namespace basin::train

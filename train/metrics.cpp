@@ -1,6 +1,7 @@
 #include "train/metrics.h"
 
 #include <cstdio>
+#include <utility>
 
 namespace basin::train {
 
@@ -18,6 +19,25 @@ nlohmann::json to_json(const EpochMetrics& m) {
     j["hessian_seconds"] = m.hessian_seconds;
   }
   return j;
+}
+
+EpochMetrics metrics_from_json(const nlohmann::json& j) {
+  EpochMetrics m;
+  m.epoch = j.at("epoch").get<int>();
+  for (auto [key, field] : {std::pair<const char*, double*>{"lr", &m.lr}, {"train_loss", &m.train_loss},
+                            {"train_acc", &m.train_acc}, {"test_loss", &m.test_loss}, {"test_acc", &m.test_acc},
+                            {"seconds", &m.seconds}, {"images_per_s", &m.images_per_s}})
+    *field = j.at(key).get<double>();
+  m.skipped_batches = j.value("skipped_batches", std::int64_t{0});
+  if (j.contains("hessian_trace")) {
+    m.has_hessian = true;
+    for (auto [key, field] : {std::pair<const char*, double*>{"hessian_trace", &m.hessian_trace},
+                              {"hessian_trace_stderr", &m.hessian_trace_stderr},
+                              {"top_eigenvalue", &m.top_eigenvalue}, {"hessian_loss", &m.hessian_loss},
+                              {"hessian_seconds", &m.hessian_seconds}})
+      *field = j.at(key).get<double>();
+  }
+  return m;
 }
 
 std::string epoch_line(const EpochMetrics& m, int epochs) {

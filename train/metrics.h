@@ -41,6 +41,8 @@ struct EpochMetrics {
 };
 
 nlohmann::json to_json(const EpochMetrics& m);
+// The line to_json wrote, read back (throws on a missing or mistyped key).
+EpochMetrics metrics_from_json(const nlohmann::json& j);
 
 // "epoch 2/4  lr 0.0250  train loss 0.4123 acc 85.12%  test loss 0.4012 acc 85.60%  11.2 s  5341 img/s"
 std::string epoch_line(const EpochMetrics& m, int epochs);

@@ -13,7 +13,7 @@ namespace {
 // The run's optimizer settings, for optim's name -> builder table.
 optim::OptimizerSettings optimizer_settings(const TrainConfig& c) {
   optim::OptimizerSettings s;
-  s.lr = c.lr;
+  s.lr = c.lr.value();
   s.momentum = c.momentum;
   s.weight_decay = c.weight_decay;
   s.sigma = c.sigma;
@@ -76,7 +76,7 @@ std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::M
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {
   optim::ScheduleOptions s;
-  s.base_lr = c.lr;
+  s.base_lr = c.lr.value();
   s.steps_per_epoch = std::max<std::int64_t>(1, steps_per_epoch);
   s.warmup = c.warmup_epochs;
   if (c.schedule == "none") {

@@ -1,15 +1,21 @@
 #include "train/run_dir.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
+#include "io/json_text.h"
 #include "tensor/error.h"
 #include "io/atomic_file.h"
+#include "train/run_lock.h"
 
 namespace basin::train {
 
@@ -47,8 +53,67 @@ std::string default_run_dir(const TrainConfig& c) {
   return p;
 }
 
+namespace {
+
+// The folder's entries but . and .. and .lock, sorted.
+std::vector<std::string> entries_of(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(path.c_str());
+  BASIN_CHECK(d, "cannot list " << path << ": " << std::strerror(errno));
+  while (const dirent* e = ::readdir(d)) {
+    const std::string n = e->d_name;
+    if (n != "." && n != ".." && n != ".lock") names.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The epoch of a metrics line, or 0 when the line is torn or has none.
+int epoch_of(const std::string& line, nlohmann::json* parsed) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(line);
+    if (!j.is_object() || !j.contains("epoch") || !j["epoch"].is_number_unsigned()) return 0;
+    const auto e = j["epoch"].get<std::uint64_t>();
+    if (e < 1 || e > 1000000000) return 0;
+    if (parsed) *parsed = std::move(j);
+    return static_cast<int>(e);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+}  // namespace
+
+void check_fresh_run_folder(const std::string& path, bool we_hold_the_lock) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return;
+  BASIN_CHECK(S_ISDIR(st.st_mode), "--out " << path << " exists and is not a folder");
+  if (!we_hold_the_lock && path_exists(RunLock::file_in(path))) RunLock probe(path);  // names the PID of a running writer
+  const std::vector<std::string> names = entries_of(path);
+  if (names.empty()) return;
+  RunDir dir{path};
+  BASIN_CHECK(!path_exists(dir.checkpoint()), path << " already holds a run (checkpoint.safetensors); continue it with --resume "
+                                                   << path << ", or choose another --out");
+  std::string listed;
+  for (size_t i = 0; i < names.size() && i < 3; ++i) listed += (i ? ", " : "") + names[i];
+  if (names.size() > 3) listed += ", ... (" + std::to_string(names.size()) + " entries)";
+  BASIN_CHECK(!path_exists(dir.config()), path << " already holds a run that cannot be resumed (" << listed
+                                               << "; no checkpoint.safetensors); a run folder is never reused: "
+                                                  "choose another --out, or remove the folder");
+  BASIN_FAIL("--out " << path << " is not empty (it holds " << listed
+                      << "); a run folder is created fresh: choose a new or empty folder");
+}
+
+void remove_new_run_folder(const std::string& path) {
+  const RunDir dir{path};
+  for (const std::string& f : {RunLock::file_in(path), dir.config(), dir.metrics(), dir.checkpoint(), dir.model()})
+    ::unlink(f.c_str());
+  ::rmdir(path.c_str());  // fails, harmlessly, if anything else is there
+}
+
 void write_config(const RunDir& dir, const TrainConfig& c) {
-  io::write_file_atomic(dir.config(), to_json(c).dump(2) + "\n");
+  io::write_file_atomic(dir.config(), io::json_text(to_json(c), 2) + "\n");
 }
 
 TrainConfig read_config(const RunDir& dir) {
@@ -72,18 +137,28 @@ void truncate_metrics(const RunDir& dir, int last_epoch) {
   std::ifstream f(dir.metrics());
   if (!f) return;
   std::string line, kept;
-  while (std::getline(f, line)) {
-    if (line.empty()) continue;
-    try {
-      auto j = nlohmann::json::parse(line);
-      if (j.value("epoch", 0) > last_epoch) continue;
-    } catch (const std::exception&) {
-      continue;  // a torn last line from a crash
+  int next = 1;  // the epoch whose line comes next
+  while (std::getline(f, line))
+    if (next <= last_epoch && epoch_of(line, nullptr) == next) {
+      kept += line + "\n";
+      ++next;
     }
-    kept += line + "\n";
-  }
   f.close();
   io::write_file_atomic(dir.metrics(), kept);
+}
+
+std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch) {
+  std::ifstream f(dir.metrics());
+  nlohmann::json j;
+  for (std::string line; std::getline(f, line);)
+    if (epoch_of(line, &j) == epoch) {
+      try {
+        return metrics_from_json(j);
+      } catch (const std::exception&) {
+        return std::nullopt;  // a line basin did not write: no figure rather than a made-up one
+      }
+    }
+  return std::nullopt;
 }
 
 }  // namespace basin::train

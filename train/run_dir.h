@@ -4,9 +4,14 @@
 //   metrics.jsonl      one JSON object per finished epoch
 //   checkpoint.safetensors  written atomically at each epoch end and on SIGINT
 //   model.safetensors  the final weights (torchvision names)
+//   .lock              flocked by the one process writing the folder (train/run_lock.h)
+// A run folder is created fresh or resumed, never reused: a new run needs a
+// folder that does not exist or is empty (check_fresh_run_folder).
+#include <optional>
 #include <string>
 
 #include "train/config.h"
+#include "train/metrics.h"
 
 namespace basin::train {
 
@@ -25,10 +30,24 @@ std::string default_run_dir(const TrainConfig& c);
 void make_dirs(const std::string& path);
 bool path_exists(const std::string& path);
 
+// Throws unless `path` is absent or an empty folder (a .lock left by an earlier
+// holder does not count), naming what is there: a run to --resume, a finished or
+// failed run, or unrelated files. A folder locked by a running basin names its PID
+// (unless `we_hold_the_lock`: the caller already holds it, and a second flock from
+// the same process would conflict with its own).
+void check_fresh_run_folder(const std::string& path, bool we_hold_the_lock = false);
+// Removes `path` and what a failed start wrote in it (.lock, config.json); used
+// only on a folder this process created.
+void remove_new_run_folder(const std::string& path);
+
 void write_config(const RunDir& dir, const TrainConfig& c);
 TrainConfig read_config(const RunDir& dir);
-// Keeps only the lines of metrics.jsonl whose epoch is <= last_epoch (after a
-// resume, epochs that will be run again must not appear twice).
+// Rewrites metrics.jsonl (atomically) to hold one line for each epoch 1..last_epoch,
+// in order from the start: the first well-formed line of each. Torn lines (a crash or a full disk
+// mid-append), lines of later epochs (to be run again) and repeats are dropped,
+// so no epoch ever has two lines.
 void truncate_metrics(const RunDir& dir, int last_epoch);
+// The metrics line of `epoch` (1-based), if metrics.jsonl has a well-formed one.
+std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch);
 
 }  // namespace basin::train

@@ -5,6 +5,7 @@
 // read it back here, so they evaluate the same function on the same inputs the
 // run trained, and flags given on the command line still win.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "data/transforms.h"
@@ -13,9 +14,12 @@
 
 namespace basin::train {
 
-// Command-line choices; empty / 0 means "from the weights' metadata, else default".
+// Command-line choices; empty / 0 / nullopt means "from the weights' metadata,
+// else default". `hidden` is optional because "" is a real value (no hidden layer).
 struct ModelOverrides {
-  std::string model, hidden, activation, small_input;
+  std::string model;
+  std::optional<std::string> hidden;
+  std::string activation, small_input;
   int image_size = 0;
 };
 
@@ -26,6 +30,8 @@ struct SavedModel {
 
 // Reads `weights` metadata (a file without metadata, e.g. exported from PyTorch,
 // falls back to the defaults) and resolves image size and stem for `data_spec`.
+// A metadata value basin would not write (image_size "abc", model "vgg") throws
+// naming the key and the file.
 SavedModel resolve_saved_model(const std::string& weights, const std::string& data_spec, const ModelOverrides& o);
 
 }  // namespace basin::train

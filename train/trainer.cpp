@@ -5,6 +5,7 @@
 #include <csignal>
 #include <sstream>
 
+#include "io/json_text.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "nn/weights.h"
@@ -17,6 +18,7 @@
 #include "train/model_setup.h"
 #include "train/nonfinite.h"
 #include "train/progress.h"
+#include "train/run_lock.h"
 #include "train/signals.h"
 
 namespace basin::train {
@@ -65,6 +67,7 @@ struct Run {
   TrainConfig c;  // resolved by open_run
   const TrainOptions& o;
   TrainResult res;
+  RunLock lock;                // held from the folder's creation (or --resume) to the end
   Device device = Device::cpu();
   RunData d;
   std::shared_ptr<nn::Module> model;
@@ -86,15 +89,36 @@ void write_checkpoint(const Run& r, const RunPosition& p) {
   r.opt->save_state(om, "");
   for (auto& [k, v] : om) s.optimizer.emplace_back(k, v);
   s.position = p;
-  s.config_json = to_json(r.c).dump();
+  s.config_json = io::json_text(to_json(r.c));
   save_checkpoint(r.dir().checkpoint(), s);
 }
 
+// The checkpoint must come from this folder's run: the config it stores is
+// compared with config.json (what a --resume may change aside).
+void check_checkpoint_config(const Run& r, const std::string& path, const std::string& stored) {
+  TrainConfig saved;
+  try {
+    saved = config_from_json(nlohmann::json::parse(stored));
+  } catch (const std::exception& e) {
+    BASIN_FAIL("checkpoint " << path << ": its stored config is unreadable: " << e.what());
+  }
+  const std::vector<std::string> keys = resume_differences(saved, r.c);
+  if (keys.empty()) return;
+  std::ostringstream os;
+  for (size_t i = 0; i < keys.size(); ++i)
+    os << (i ? ", " : "") << keys[i] << " (checkpoint " << io::json_text(to_json(saved)[keys[i]]) << ", config.json "
+       << io::json_text(to_json(r.c)[keys[i]]) << ")";
+  BASIN_FAIL("cannot resume " << r.dir().path << ": checkpoint.safetensors is from another run's config; they differ in "
+                              << os.str());
+}
+
 // --resume: model and optimizer state and the position from the checkpoint;
-// metrics.jsonl is cut back to the epochs the checkpoint has finished.
+// metrics.jsonl is cut back to the epochs the checkpoint has finished, whose
+// last line gives the result's figures.
 void resume_run(Run& r) {
   const std::string path = r.dir().checkpoint();
   CheckpointState s = load_checkpoint(path);
+  check_checkpoint_config(r, path, s.config_json);
   try {
     r.model->load_state_dict(s.model);
     optim::StateMap om(s.optimizer.begin(), s.optimizer.end());
@@ -104,6 +128,7 @@ void resume_run(Run& r) {
   }
   r.pos = s.position;
   truncate_metrics(r.dir(), r.pos.epoch);
+  if (r.pos.epoch > 0) r.res.last = read_epoch_metrics(r.dir(), r.pos.epoch);
   logf(r.o.log, "resuming " + r.dir().path + " at epoch " + std::to_string(r.pos.epoch + 1) + ", batch " +
                     std::to_string(r.pos.batch) + " (step " + std::to_string(r.pos.step) + ")");
 }
@@ -116,29 +141,45 @@ void log_run_header(const Run& r) {
                     std::to_string(d.num_classes) + " classes, " + std::to_string(d.image_size) + "x" +
                     std::to_string(d.image_size) + "x" + std::to_string(d.channels));
   logf(r.o.log, "  " + describe_optimizer(r.c) + "; " + std::to_string(r.c.epochs) + " epochs of " +
-                    std::to_string(r.nb) + " batches of " + std::to_string(r.c.batch_size) + "; writing " +
+                    std::to_string(r.nb) + " batches of " + std::to_string(r.d.train->options().batch_size) + "; writing " +
                     r.dir().path);
 }
 
-// Setup: the run folder holds a checkpoint exactly when resuming, and the device
-// is usable; then data, model (with --init weights), optimizer and schedule, in
-// that order; then the resumed state, or a new run folder with its config.json.
+// A new run's folder, once everything else is validated: created (or an empty
+// one taken), locked, checked again under the lock (another process may have
+// started there meanwhile), then config.json. A failure here removes a folder
+// this process created, so no half-made run folder is left behind.
+void create_run_folder(Run& r) {
+  const std::string& path = r.dir().path;
+  const bool created = !path_exists(path);
+  try {
+    make_dirs(path);
+    r.lock = RunLock(path);
+    check_fresh_run_folder(path, /*we_hold_the_lock=*/true);
+    write_config(r.dir(), r.c);
+  } catch (...) {
+    r.lock = RunLock();
+    if (created) remove_new_run_folder(path);
+    throw;
+  }
+}
+
+// Setup: the run folder is locked and holds a checkpoint when resuming, and is new
+// or empty otherwise; the device is usable; then data, model (with --init weights),
+// optimizer and schedule, in that order; then the resumed state, or the new run
+// folder with its config.json (created only now, when everything else passed).
 void open_run(Run& r) {
   TrainConfig& c = r.c;
   c.resolve();
   r.res.dir.path = c.out.empty() ? default_run_dir(c) : c.out;
   const RunDir& dir = r.dir();
   if (r.o.resume) {
+    r.lock = RunLock(dir.path);  // a second writer (two --resume) fails here, naming the holder
     BASIN_CHECK(path_exists(dir.checkpoint()), "cannot resume from " << dir.path << ": no checkpoint.safetensors there");
   } else {
-    BASIN_CHECK(!path_exists(dir.checkpoint()),
-                dir.path << " already holds a run (checkpoint.safetensors); continue it with --resume " << dir.path
-                         << ", or choose another --out");
+    check_fresh_run_folder(dir.path);
   }
-  r.device = Device::parse(c.device);
-  BASIN_CHECK(r.device.is_cpu() || cuda_available(),
-              "train: --device " << c.device << " but no usable CUDA device (this build: "
-                                 << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
+  r.device = usable_device(c.device);
 
   r.d = make_run_data(c, r.device);
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
@@ -148,17 +189,14 @@ void open_run(Run& r) {
   r.schedule = make_run_schedule(c, r.nb);
   r.has_buffers = !r.model->named_buffers().empty();
 
-  if (r.o.resume) {
-    resume_run(r);
-  } else {
-    make_dirs(dir.path);
-    write_config(dir, c);
-  }
+  if (c.hessian_every > 0) r.hessian_data = hessian_batches(c, r.d, r.device);
+
+  if (r.o.resume) resume_run(r);
+  else create_run_folder(r);
   r.res.config = c;
   r.res.epochs_done = r.pos.epoch;
   r.res.steps = r.pos.step;
   log_run_header(r);
-  if (c.hessian_every > 0) r.hessian_data = hessian_batches(c, r.d, r.device);
 }
 
 // Starts epoch pos.epoch at batch pos.batch (not 0 only when resuming inside it).
@@ -280,11 +318,11 @@ void end_epoch(Run& r) {
   m.seconds = p.seconds;
   m.images_per_s = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
   m.skipped_batches = p.skipped;
-  RunningStats t = evaluate(*r.model, *r.d.test);
+  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch);
   m.test_loss = t.loss();
   m.test_acc = t.accuracy();
   if (r.c.hessian_every > 0 && m.epoch % r.c.hessian_every == 0) measure_hessian(r.c, *r.model, r.hessian_data, m);
-  io::append_line_durable(r.dir().metrics(), to_json(m).dump());
+  io::append_line_durable(r.dir().metrics(), io::json_text(to_json(m)));
   logf(r.o.log, epoch_line(m, r.c.epochs));
   r.res.last = m;
   r.res.epochs_done = m.epoch;
@@ -298,8 +336,13 @@ void end_epoch(Run& r) {
 }
 
 // The run is over (all epochs, or a stop at an epoch's end): the final weights,
-// unless a signal stopped it.
+// unless a signal stopped it before the last epoch ended. A signal in the last
+// step stops nothing: the run is complete, so it ends as a complete run does.
 TrainResult finish_run(Run& r) {
+  if (r.res.interrupted && r.pos.epoch >= r.c.epochs) {
+    r.res.interrupted = false;
+    logf(r.o.log, "a stop signal arrived in the last step; the run is complete, writing its final weights");
+  }
   if (!r.res.interrupted) nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
   r.res.seconds = since(r.t_start);
   return std::move(r.res);
@@ -317,6 +360,7 @@ TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
     while (r.d.train->next(b)) {
       train_step(r, b);
       update_progress(r, progress, b);
+      if (o.after_step) o.after_step(r.pos);
       if (stop_requested(r) && r.pos.batch < r.nb) {
         progress.finish();
         return stop_mid_epoch(r);
@@ -330,17 +374,19 @@ TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
 }  // namespace
 
 nlohmann::json summary_json(const TrainResult& r) {
+  // A figure that does not exist is null, never a made-up 0.
+  auto figure = [&](double EpochMetrics::*f) { return r.last ? nlohmann::json((*r.last).*f) : nlohmann::json(); };
   return nlohmann::json{{"run_dir", r.dir.path},
                         {"model", r.config.model},
                         {"optimizer", r.config.optimizer},
                         {"device", r.config.device},
                         {"epochs", r.epochs_done},
                         {"steps", r.steps},
-                        {"train_loss", r.last.train_loss},
-                        {"train_acc", r.last.train_acc},
-                        {"test_loss", r.last.test_loss},
-                        {"test_acc", r.last.test_acc},
-                        {"images_per_s", r.last.images_per_s},
+                        {"train_loss", figure(&EpochMetrics::train_loss)},
+                        {"train_acc", figure(&EpochMetrics::train_acc)},
+                        {"test_loss", figure(&EpochMetrics::test_loss)},
+                        {"test_acc", figure(&EpochMetrics::test_acc)},
+                        {"images_per_s", figure(&EpochMetrics::images_per_s)},
                         {"seconds", r.seconds},
                         {"skipped_batches", r.skipped_batches},
                         {"interrupted", r.interrupted},
