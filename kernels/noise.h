@@ -15,8 +15,13 @@
 // contract a*b+c into an FMA (which rounds once and would change the last bit);
 // the host build is ISO C++17 without -mfma, where GCC does not contract either.
 //
-// Layout (kernels/philox.h): element i uses word i % 4 of block i / 4 of stream
-// (step << 16 | index). Gaussian elements come in Box-Muller pairs: words (0,1)
+// Layout (kernels/philox.h): element i uses word i of cuRAND's Philox4_32_10
+// subsequence stream = (step << 16 | index) under seed, i.e. word i % 4 of block
+// i / 4: on the GPU curand_init(seed, stream, 4 (i / 4)) then curand4, on the CPU
+// philox::block(seed, stream, i / 4), the same words bit for bit. Only the raw
+// words come from cuRAND; the transforms below are basin's own (cuRAND's
+// curand_normal etc. use device transcendentals the CPU cannot reproduce).
+// Gaussian elements come in Box-Muller pairs: words (0,1)
 // of a block give elements 4b, 4b+1 (r cos t, r sin t), words (2,3) give 4b+2,
 // 4b+3, so one Philox call yields four Gaussians.
 #include <cstdint>
@@ -44,8 +49,8 @@ inline const char* dist_name(Dist d) {
   return "?";
 }
 
-// The Philox stream of perturbation `index` at optimizer step `step`
-// (kernels/random.h's convention: (step << 16) | index; index < 65536).
+// The Philox stream (cuRAND subsequence) of perturbation `index` at optimizer
+// step `step` (kernels/random.h's convention: (step << 16) | index; index < 65536).
 BASIN_HD std::uint64_t stream_of(std::uint64_t step, std::uint32_t index) {
   return (step << 16) | (index & 0xFFFFu);
 }
@@ -167,9 +172,10 @@ BASIN_HD void units_from_words(Dist d, const philox::U32x4& r, float out[4]) {
 }
 
 // The four std-1 values of block `blk` of stream `stream`: the raw words are
-// Philox-4x32-10 keyed by seed (kernels/philox.h). The backends get their words
-// in one named place each: kernels/cpu/arena.cpp's philox_chunk (many blocks at
-// once) and kernels/cuda/arena.cu's noise_words.
+// block blk of cuRAND's Philox4_32_10 subsequence `stream` under seed
+// (kernels/philox.h). The backends get their words in one named place each:
+// kernels/cpu/arena.cpp's philox_chunk (many blocks at once) and
+// kernels/cuda/arena.cu's noise_words (cuRAND's curand_init + curand4).
 BASIN_HD void unit_block(Dist d, std::uint64_t seed, std::uint64_t stream, std::uint64_t blk, float out[4]) {
   units_from_words(d, philox::block(seed, stream, blk), out);
 }

@@ -1,8 +1,10 @@
 #pragma once
 // Counter-based random fills. Element i of a fill keyed by (seed, stream) is a
-// pure function of (seed, stream, i) through Philox-4x32-10 (kernels/philox.h),
-// identical on CPU and CUDA, so the same key gives the same tensor on both
-// backends and noise can be regenerated instead of stored.
+// pure function of (seed, stream, i) through word i of cuRAND's Philox4_32_10
+// subsequence `stream` under `seed`: the CUDA backend draws it with cuRAND's
+// device API (curand_init + curand4), the CPU backend computes the same word
+// with kernels/philox.h, so the same key gives the same tensor on both backends
+// and noise can be regenerated instead of stored.
 #include <cstdint>
 
 #include "kernels/dispatch.h"
@@ -18,8 +20,9 @@ struct RandomKey {
 
 // The exact scheme (CPU and CUDA must agree to ~1e-6; the formulas are shared in
 // kernels/random_sample.h, usable from both backends):
-//   w = philox::block(seed, stream, i / 4), a 4-word block; element i reads word
-//   j = i % 4 (x, y, z, w for j = 0..3).
+//   w = philox::block(seed, stream, i / 4), a 4-word block (= curand4 after
+//   curand_init(seed, stream, 4 (i / 4))); element i reads word j = i % 4
+//   (x, y, z, w for j = 0..3).
 //   Uniform:    a + (b - a) * U,  U = (word >> 8) * 2^-24 in [0, 1)
 //   Normal:     Box-Muller on the word pairs (x, y) for j = 0, 1 and (z, w) for
 //               j = 2, 3: u1 = to_uniform(first), u2 = to_uniform(second) (both in

@@ -1,7 +1,8 @@
 #pragma once
 // The per-element formulas of random_fill, header-only and usable from host and
 // device code, so kernels/cpu/random.cpp and kernels/cuda/random.cu compute the
-// same values from the same Philox words. See kernels/random.h for the scheme.
+// same values from the same Philox words (cuRAND's on the GPU, philox.h's
+// identical ones on the CPU). See kernels/random.h for the scheme.
 #include <math.h>
 
 #include <cstdint>

@@ -28,7 +28,9 @@ constexpr int kChunk = 64;  // Philox blocks per inner batch (256 elements)
 
 // Philox-4x32-10 on n <= kChunk consecutive blocks starting at `blk0`, in
 // structure-of-arrays form so the lane loops vectorize. Same math as
-// philox::philox4x32_10.
+// philox::block: the words cuRAND's curand4 returns after
+// curand_init(seed, subsequence = stream, offset = 4 blk), what the CUDA
+// backend's noise_words draws.
 inline void philox_chunk(std::uint64_t seed, std::uint64_t stream, std::uint64_t blk0, int n,
                          std::uint32_t* x, std::uint32_t* y, std::uint32_t* z, std::uint32_t* w) {
   for (int l = 0; l < n; ++l) {

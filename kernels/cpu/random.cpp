@@ -1,4 +1,6 @@
-// CPU random fills: one Philox block per four elements, formulas shared with CUDA.
+// CPU random fills: one Philox block per four elements (philox::block, the words
+// the CUDA backend draws with cuRAND's curand_init + curand4), formulas shared
+// with CUDA.
 #include "kernels/cpu/strided.h"
 #include "kernels/random.h"
 #include "kernels/random_sample.h"

@@ -1,6 +1,7 @@
 // CUDA backend of the arena kernels (kernels/arena.h). Arguments were checked
 // by the entry points in kernels/arena.cpp. Grid-stride loops over the flat
-// arena, one launch per kernel. The noise comes from kernels/noise.h, the update
+// arena, one launch per kernel. The raw noise words come from cuRAND's device
+// generator (noise_words below), their transform from kernels/noise.h, the update
 // formulas from kernels/arena_math.h: the same code the CPU backend runs, so
 // perturbations agree bit for bit with the CPU and the SGD/Adam updates to float
 // rounding (nvcc may fuse a*b+c there).
@@ -13,6 +14,7 @@
 #include <algorithm>
 
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/curand_words.cuh"
 #include "kernels/arena.h"
 #include "kernels/arena_math.h"
 
@@ -62,10 +64,11 @@ void for_each_window(long long n, const ArenaRanges& nd, F&& launch) {
 }
 
 // The raw words of noise block `blk` of stream `stream`: the one place the
-// CUDA backend draws them (Philox-4x32-10 keyed by seed, the words the CPU
-// backend's philox_chunk computes).
+// CUDA backend draws them, from cuRAND's device Philox4_32_10 generator
+// (curand_init(seed, subsequence = stream, offset = 4 blk) then curand4), the
+// words the CPU backend's philox_chunk computes.
 __device__ __forceinline__ philox::U32x4 noise_words(std::uint64_t seed, std::uint64_t stream, std::uint64_t blk) {
-  return philox::block(seed, stream, blk);
+  return curand_words(seed, stream, 4 * blk);
 }
 
 __global__ void perturb_kernel(float* __restrict__ w, const float* __restrict__ w0, long long n, noise::Dist dist,

@@ -1,5 +1,7 @@
 // CUDA random_fill (kernels/random.h): element i of a fill keyed by (seed,
-// stream) uses word i % 4 of philox::block(seed, stream, i / 4), through the
+// stream) uses word i % 4 of block i / 4 of cuRAND's Philox4_32_10 subsequence
+// `stream` (curand_init(seed, stream, 4 (i / 4)) then curand4, the words
+// philox::block(seed, stream, i / 4) computes on the CPU), through the
 // per-element formulas of kernels/random_sample.h, shared with the CPU backend
 // (kernels/cpu/random.cpp), so both backends produce the same tensor.
 //
@@ -8,6 +10,7 @@
 // rounding instead of two) and CUDA's logf/sinf/cosf are not the host libm's.
 #include <cstdint>
 
+#include "kernels/cuda/curand_words.cuh"
 #include "kernels/cuda/indexer.cuh"
 #include "kernels/philox.h"
 #include "kernels/random.h"
@@ -17,13 +20,13 @@ namespace basin::kernels::cuda {
 
 namespace {
 
-// One thread per block of four elements: one Philox call feeds all four.
+// One thread per block of four elements: one curand4 feeds all four.
 __global__ void random_kernel(float* out, std::int64_t n, Distribution dist, std::uint64_t seed,
                               std::uint64_t stream_id, float a, float b) {
   const std::int64_t n_blocks = (n + 3) / 4;
   const int d = static_cast<int>(dist);
   BASIN_CUDA_KERNEL_LOOP(blk, n_blocks) {
-    const philox::U32x4 w = philox::block(seed, stream_id, static_cast<std::uint64_t>(blk));
+    const philox::U32x4 w = curand_words(seed, stream_id, 4 * static_cast<std::uint64_t>(blk));
     for (int j = 0; j < 4 && blk * 4 + j < n; ++j) out[blk * 4 + j] = random_sample::sample(d, w, j, a, b);
   }
 }
