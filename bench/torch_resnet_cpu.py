@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch counterpart of examples/bench_resnet_cpu.cpp: forward+backward s/iter.
+"""PyTorch counterpart of bench/bench_resnet_cpu.cpp: forward+backward s/iter.
 
     /usr/bin/python3 bench/torch_resnet_cpu.py [model=resnet34] [batch=8] [size=224] [iters=5]
 

@@ -69,6 +69,7 @@ if(NOT cudnn_major STREQUAL "9")
 endif()
 
 add_library(basin_cuda_libs INTERFACE)
+set_target_properties(basin_cuda_libs PROPERTIES EXPORT_NAME cuda_libs)  # basin::cuda_libs when installed
 target_include_directories(basin_cuda_libs INTERFACE ${CUDNN_INCLUDE_DIR} ${CUDAToolkit_INCLUDE_DIRS})
 target_link_libraries(basin_cuda_libs INTERFACE CUDA::cudart CUDA::cublas CUDA::curand ${CUDNN_LIBRARY})
 get_filename_component(cudnn_libdir ${CUDNN_LIBRARY} DIRECTORY)

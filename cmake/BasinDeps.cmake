@@ -12,7 +12,7 @@
 set(BASIN_DEPS_PREFIX "" CACHE PATH "Folder of carried dependencies (scripts/make-carry.sh); searched first")
 
 if(BASIN_DEPS_PREFIX)
-  get_filename_component(BASIN_DEPS_PREFIX_ABS "${BASIN_DEPS_PREFIX}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
+  get_filename_component(BASIN_DEPS_PREFIX_ABS "${BASIN_DEPS_PREFIX}" ABSOLUTE BASE_DIR "${PROJECT_SOURCE_DIR}")
   if(NOT IS_DIRECTORY "${BASIN_DEPS_PREFIX_ABS}")
     message(FATAL_ERROR "BASIN_DEPS_PREFIX=${BASIN_DEPS_PREFIX} is not a folder (run scripts/make-carry.sh)")
   endif()
@@ -45,7 +45,7 @@ macro(basin_find_gtest)
     if(CMAKE_VERSION VERSION_GREATER_EQUAL 3.25)
       set(_basin_system SYSTEM)  # its headers' warnings are not ours
     endif()
-    add_subdirectory("${_basin_gtest_src}" "${CMAKE_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL ${_basin_system})
+    add_subdirectory("${_basin_gtest_src}" "${PROJECT_BINARY_DIR}/_deps/googletest" EXCLUDE_FROM_ALL ${_basin_system})
     if(NOT TARGET GTest::gtest_main)
       add_library(GTest::gtest ALIAS gtest)
       add_library(GTest::gtest_main ALIAS gtest_main)

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <utility>
 
 #include <sys/stat.h>
@@ -21,6 +22,18 @@ bool is_image_extension(const std::string& filename) {
   for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   static const char* kExt[] = {"jpg", "jpeg", "png", "bmp", "tga", "gif", "ppm", "pgm"};
   return std::find(std::begin(kExt), std::end(kExt), ext) != std::end(kExt);
+}
+
+// Image formats people keep in datasets that stb_image cannot decode: listed so a
+// folder of them gets a note with a count instead of silently shrinking.
+std::string unsupported_image_extension(const std::string& filename) {
+  auto dot = filename.rfind('.');
+  if (dot == std::string::npos) return "";
+  std::string ext = filename.substr(dot + 1);
+  for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  static const char* kExt[] = {"webp", "tif", "tiff", "heic", "heif", "avif", "jxl", "jp2", "j2k",
+                               "svg", "ico",  "psd",  "dng",  "cr2",  "nef", "arw", "exr"};
+  return std::find(std::begin(kExt), std::end(kExt), ext) != std::end(kExt) ? ext : "";
 }
 
 namespace {
@@ -88,8 +101,10 @@ class Walk {
       if (is_hidden(e.path())) continue;
       if (e.is_directory(ec2)) {
         if (may_enter(e)) collect(e.path(), out);
-      } else if (e.is_regular_file(ec2) && is_image_extension(e.path().filename().string())) {
-        out.push_back(e.path().string());  // a symlinked file counts where the link sits
+      } else if (e.is_regular_file(ec2)) {
+        const std::string name = e.path().filename().string();
+        if (is_image_extension(name)) out.push_back(e.path().string());  // a symlinked file counts where the link sits
+        else if (std::string ext = unsupported_image_extension(name); !ext.empty()) ++unsupported_[ext];
       }
     }
   }
@@ -97,6 +112,9 @@ class Walk {
   static bool by_name(const fs::directory_entry& a, const fs::directory_entry& b) {
     return a.path().filename() < b.path().filename();
   }
+
+  // Files left out for their format, by extension ("webp" -> 12).
+  const std::map<std::string, std::int64_t>& unsupported() const { return unsupported_; }
 
  private:
   // Records the folder's (device, inode); false when it was entered before.
@@ -108,6 +126,7 @@ class Walk {
 
   fs::path root_, canonical_root_;
   std::set<std::pair<std::uint64_t, std::uint64_t>> seen_;
+  std::map<std::string, std::int64_t> unsupported_;
 };
 
 }  // namespace
@@ -144,6 +163,16 @@ ImageFolderDataset::ImageFolderDataset(const std::string& root, int channels) : 
     }
   }
   class_bad_.assign(classes_.size(), 0);
+  if (!walk.unsupported().empty()) {
+    std::string list;
+    for (const auto& [ext, n] : walk.unsupported()) {
+      list += (list.empty() ? "" : ", ") + std::to_string(n) + " ." + ext;
+      unsupported_files_ += n;
+    }
+    std::fprintf(stderr, "note: ImageFolder %s: %lld file(s) in an unsupported format left out (%s); "
+                 "basin decodes jpg jpeg png bmp tga gif ppm pgm\n",
+                 root.c_str(), static_cast<long long>(unsupported_files_), list.c_str());
+  }
   if (!empty.empty()) {
     std::string list;
     for (auto& e : empty) list += (list.empty() ? "" : ", ") + e;

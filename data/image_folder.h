@@ -37,6 +37,9 @@ class ImageFolderDataset : public Dataset {
   std::int64_t label(std::int64_t index) const { return labels_[index]; }
   // Files that failed to decode so far (each warned about once).
   std::int64_t num_bad_files() const;
+  // Files with an image extension basin cannot decode (.webp, .tif, ...) that the
+  // listing left out; the constructor prints a one-line note with the count.
+  std::int64_t num_unsupported_files() const { return unsupported_files_; }
 
  private:
   std::string root_;
@@ -45,11 +48,15 @@ class ImageFolderDataset : public Dataset {
   std::vector<std::string> files_;
   std::vector<std::int64_t> labels_;
   std::vector<std::int64_t> class_size_;  // images per class
+  std::int64_t unsupported_files_ = 0;
   mutable std::mutex warn_mu_;
   mutable std::set<std::int64_t> warned_;
   mutable std::vector<std::int64_t> class_bad_;  // unreadable images per class so far
 };
 
 bool is_image_extension(const std::string& filename);
+// The lower-case extension when `filename` is an image format basin cannot decode
+// (webp, tif, tiff, heic, avif, ...), else "".
+std::string unsupported_image_extension(const std::string& filename);
 
 }  // namespace basin::data

@@ -43,6 +43,7 @@ std::string LoadReport::str() const {
       os << " " << m.name << " (model " << shape_str(m.expected) << ", given " << shape_str(m.got) << ")";
   }
   list("skipped", skipped);
+  list("kept (not in the state; optional, as in PyTorch)", kept);
   return os.str();
 }
 
@@ -170,6 +171,7 @@ LoadReport Module::load_state_dict(const NamedTensors& state, const LoadOptions&
     return false;
   };
   NamedTensors mine = state_dict();
+  const std::set<std::string> optional = optional_buffer_names();
   // Plan first, copy after: a failing strict load leaves the model untouched.
   std::vector<std::pair<const Tensor*, const Tensor*>> copies;
   for (const auto& [name, t] : mine) {
@@ -179,7 +181,7 @@ LoadReport Module::load_state_dict(const NamedTensors& state, const LoadOptions&
     }
     long i = find_named(state, name);
     if (i < 0) {
-      rep.missing.push_back(name);
+      (optional.count(name) ? rep.kept : rep.missing).push_back(name);
       continue;
     }
     const Tensor& src = state[static_cast<size_t>(i)].second;
@@ -212,6 +214,17 @@ LoadReport Module::load_state_dict(const NamedTensors& state, const LoadOptions&
   for (const auto& [src, dst] : copies) copy_into(*src, *dst);
   notify_loaded();
   return rep;
+}
+
+std::set<std::string> Module::optional_buffer_names() {
+  std::set<std::string> out;
+  auto add = [&out](const std::string& prefix, const Module& m) {
+    for (const auto& [name, t] : m.buffers_)
+      if (m.buffer_is_optional(name)) out.insert(prefix.empty() ? name : prefix + "." + name);
+  };
+  add("", *this);
+  for (const auto& [prefix, m] : named_modules()) add(prefix, *m);
+  return out;
 }
 
 Device Module::device() const {

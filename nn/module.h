@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,9 @@ class Module {
   // Called on every module after load_state_dict wrote into its tensors
   // (BatchNorm2d drops its cached copy of num_batches_tracked).
   virtual void on_state_loaded() {}
+  // Buffers a state may lack without failing a strict load: the module keeps the
+  // value it has (reported in LoadReport::kept). BatchNorm2d: num_batches_tracked.
+  virtual bool buffer_is_optional(const std::string& /*name*/) const { return false; }
   // Called after train()/eval() changed the mode of this module.
   virtual void on_mode_changed() {}
 
@@ -104,6 +108,8 @@ class Module {
   void check_new_name(const std::string& name) const;
   void collect(const std::string& prefix, bool params, bool buffers, NamedTensors& out) const;
   void notify_loaded();
+  // Dotted names of every optional buffer below (and in) this module.
+  std::set<std::string> optional_buffer_names();
 
   std::string type_name_;
   bool training_ = true;

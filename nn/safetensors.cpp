@@ -16,6 +16,7 @@
 
 #include "autograd/grad_mode.h"
 #include "kernels/fill_copy.h"
+#include "nn/half_float.h"
 
 namespace basin::nn {
 
@@ -33,17 +34,51 @@ const char* st_dtype(DType t) {
     case DType::Int64: return "I64";
     case DType::Int32: return "I32";
     case DType::UInt8: return "U8";
+    case DType::Float16: return "F16";
+    case DType::BFloat16: return "BF16";
     default: return nullptr;
   }
 }
 
-bool parse_st_dtype(const std::string& s, DType* out) {
+// A dtype as the file stores it: basin's own four, plus the float formats of
+// the ecosystem that are read into float32 (PyTorch's F16/BF16 exports, F64).
+enum class FileDType { Same, F16, BF16, F64 };
+
+bool parse_st_dtype(const std::string& s, DType* out, FileDType* file, std::uint64_t* elem_size) {
+  *file = FileDType::Same;
   if (s == "F32") *out = DType::Float32;
   else if (s == "I64") *out = DType::Int64;
   else if (s == "I32") *out = DType::Int32;
   else if (s == "U8") *out = DType::UInt8;
+  else if (s == "F16") *out = DType::Float32, *file = FileDType::F16;
+  else if (s == "BF16") *out = DType::Float32, *file = FileDType::BF16;
+  else if (s == "F64") *out = DType::Float32, *file = FileDType::F64;
   else return false;
+  *elem_size = *file == FileDType::F64 ? 8 : *file == FileDType::Same ? dtype_size(*out) : 2;
   return true;
+}
+
+// Widens (F16, BF16: exact) or narrows (F64: nearest) `n` stored values into floats.
+void convert_to_float(FileDType from, const unsigned char* src, std::int64_t n, float* dst) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (from == FileDType::F64) {
+      double d;
+      std::memcpy(&d, src + 8 * i, 8);
+      dst[i] = static_cast<float>(d);
+    } else {
+      std::uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      dst[i] = from == FileDType::F16 ? f16_to_float(h) : bf16_to_float(h);
+    }
+  }
+}
+
+// float32 storage as F16/BF16 on request (save_safetensors' float_dtype).
+std::vector<std::uint16_t> narrow_floats(const Tensor& host, DType to) {
+  const float* p = host.data<float>();
+  std::vector<std::uint16_t> out(static_cast<size_t>(host.numel()));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = to == DType::Float16 ? float_to_f16(p[i]) : float_to_bf16(p[i]);
+  return out;
 }
 
 // A contiguous CPU copy of t (t itself when it already is one).
@@ -68,8 +103,12 @@ const Tensor& SafetensorsFile::get(const std::string& name) const {
 }
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+                      const std::map<std::string, std::string>& metadata, DType float_dtype) {
   NoGradGuard no_grad;
+  BASIN_CHECK(float_dtype == DType::Float32 || float_dtype == DType::Float16 || float_dtype == DType::BFloat16,
+              "save_safetensors(" << path << "): float tensors can be stored as float32, float16 or bfloat16, not "
+                                  << dtype_name(float_dtype));
+  std::vector<std::vector<std::uint16_t>> narrowed;  // per tensor; empty when stored as is
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<Tensor> host;
@@ -79,11 +118,14 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
     BASIN_CHECK(!name.empty() && name != "__metadata__", "save_safetensors(" << path << "): invalid tensor name '" << name << "'");
     BASIN_CHECK(names.insert(name).second, "save_safetensors(" << path << "): duplicate tensor name " << name);
     BASIN_CHECK(t.defined(), "save_safetensors(" << path << "): tensor " << name << " is undefined");
-    const char* dt = st_dtype(t.dtype());
-    BASIN_CHECK(dt, "save_safetensors(" << path << "): tensor " << name << " has unsupported dtype "
-                                        << dtype_name(t.dtype()) << " (F32, I64, I32, U8 only)");
+    const bool narrow = t.dtype() == DType::Float32 && float_dtype != DType::Float32;
+    const char* dt = st_dtype(narrow ? float_dtype : t.dtype());
+    BASIN_CHECK(dt && t.dtype() != DType::Float16 && t.dtype() != DType::BFloat16,
+                "save_safetensors(" << path << "): tensor " << name << " has unsupported dtype "
+                                    << dtype_name(t.dtype()) << " (F32, I64, I32, U8 only)");
     host.push_back(host_contiguous(t));
-    std::uint64_t nbytes = t.nbytes();
+    narrowed.push_back(narrow ? narrow_floats(host.back(), float_dtype) : std::vector<std::uint16_t>{});
+    std::uint64_t nbytes = narrow ? 2 * static_cast<std::uint64_t>(t.numel()) : t.nbytes();
     header[name] = {{"dtype", dt}, {"shape", t.shape()}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
@@ -95,8 +137,10 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
   io::write_file_atomic(path, [&](const io::ByteSink& sink) {
     sink(&hlen, 8);
     sink(json.data(), json.size());
-    for (const Tensor& h : host)
-      if (h.nbytes() > 0) sink(h.raw_data(), h.nbytes());
+    for (size_t i = 0; i < host.size(); ++i) {
+      if (!narrowed[i].empty()) sink(narrowed[i].data(), 2 * narrowed[i].size());
+      else if (host[i].nbytes() > 0) sink(host[i].raw_data(), host[i].nbytes());
+    }
   });
 }
 
@@ -147,7 +191,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
 
   struct Entry {
     std::string name;
-    DType dtype;
+    DType dtype;          // in memory
+    FileDType file;       // in the file, when it differs (converted to float32)
+    std::uint64_t elem;   // bytes per element in the file
     Shape shape;
     std::uint64_t begin, end;
   };
@@ -171,8 +217,8 @@ SafetensorsFile load_safetensors(const std::string& path) {
       bad("entry needs dtype, shape and data_offsets");
     Entry e;
     e.name = name;
-    if (!v["dtype"].is_string() || !parse_st_dtype(v["dtype"].get<std::string>(), &e.dtype))
-      bad("unsupported dtype " + v["dtype"].dump() + " (F32, I64, I32, U8 only)");
+    if (!v["dtype"].is_string() || !parse_st_dtype(v["dtype"].get<std::string>(), &e.dtype, &e.file, &e.elem))
+      bad("unsupported dtype " + v["dtype"].dump() + " (F32, F16, BF16, F64, I64, I32, U8)");
     if (!v["shape"].is_array()) bad("shape is not an array");
     std::uint64_t numel = 1;
     for (const auto& d : v["shape"]) {
@@ -193,9 +239,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (e.begin > e.end || e.end > data_size)
       bad("data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "] outside the " +
           std::to_string(data_size) + " data bytes");
-    if (e.end - e.begin != numel * dtype_size(e.dtype))
+    if (e.end - e.begin != numel * e.elem)
       bad("data_offsets span " + std::to_string(e.end - e.begin) + " bytes but shape " + shape_str(e.shape) + " x " +
-          v["dtype"].get<std::string>() + " needs " + std::to_string(numel * dtype_size(e.dtype)));
+          v["dtype"].get<std::string>() + " needs " + std::to_string(numel * e.elem));
     entries.push_back(std::move(e));
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
@@ -209,15 +255,37 @@ SafetensorsFile load_safetensors(const std::string& path) {
                 "load_safetensors(" << path << "): tensors " << a.name << " [" << a.begin << ", " << a.end << ") and "
                                     << b.name << " [" << b.begin << ", " << b.end << ") overlap");
   }
+  std::vector<unsigned char> raw;
   for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype, Device::cpu());
+    void* dst = t.raw_data();
+    if (e.file != FileDType::Same) {
+      raw.resize(e.end - e.begin);
+      dst = raw.data();
+      ++out.converted[e.file == FileDType::F16 ? "F16" : e.file == FileDType::BF16 ? "BF16" : "F64"];
+    }
     if (e.end > e.begin)
-      BASIN_CHECK(f.read_at(t.raw_data(), e.end - e.begin, data_start + e.begin),
+      BASIN_CHECK(f.read_at(dst, e.end - e.begin, data_start + e.begin),
                   "load_safetensors(" << path << "): tensor " << e.name << ": read failed");
+    if (e.file != FileDType::Same) convert_to_float(e.file, raw.data(), t.numel(), t.data<float>());
     t.set_name(e.name);
     out.tensors.emplace_back(e.name, t);
   }
   return out;
+}
+
+std::string SafetensorsFile::conversion_note(const std::string& path) const {
+  if (converted.empty()) return "";
+  std::ostringstream os;
+  os << "note: " << path << ": ";
+  bool first = true;
+  for (const auto& [dt, n] : converted) {
+    os << (first ? "" : ", ") << n << " " << dt << " tensor" << (n == 1 ? "" : "s");
+    first = false;
+  }
+  const bool rounded = converted.count("F64") > 0;
+  os << " read as float32 (" << (rounded ? "F64 rounded to nearest" : "exact") << ")";
+  return os.str();
 }
 
 }  // namespace basin::nn

@@ -50,6 +50,8 @@ struct LoadReport {
   std::vector<std::string> unexpected;   // in the state, not in the model
   std::vector<ShapeMismatch> mismatched; // wrong shape and not skipped
   std::vector<std::string> skipped;      // by prefix or by skip_mismatched (with the reason)
+  std::vector<std::string> kept;         // optional buffers absent from the state, left as they were
+                                         // (BatchNorm's num_batches_tracked, as in PyTorch)
 
   bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
   // Multi-line human summary ("loaded 122 tensors; skipped: fc.weight (shape ...)").

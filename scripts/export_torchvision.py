@@ -8,13 +8,16 @@ written by hand (an 8-byte little-endian header length, a JSON header, the raw
 little-endian bytes) because Debian packages torch but not the safetensors
 module.
 
-    # torchvision's ImageNet weights (needs torchvision and a network connection once):
+    # torchvision's ImageNet weights: --arch DOWNLOADS them (torchvision and a
+    # network connection, once; cached in ~/.cache/torch/hub/checkpoints):
     /usr/bin/python3 scripts/export_torchvision.py --arch resnet18 --out resnet18-imagenet.safetensors
-    # any state_dict saved with torch.save(model.state_dict(), "model.pth"):
+    # offline: any state_dict saved with torch.save(model.state_dict(), "model.pth"),
+    # e.g. a .pth copied from a machine that has the network:
     /usr/bin/python3 scripts/export_torchvision.py --state-dict model.pth --out model.safetensors
 
 Floating tensors are written as F32 and integer ones (num_batches_tracked) as
-I64, the dtypes basin reads.
+I64. basin also reads F16, BF16 and F64 files (converted to float32) and files
+without num_batches_tracked, so safetensors files from elsewhere load as they are.
 """
 import argparse
 import json
@@ -22,7 +25,7 @@ import os
 import struct
 import sys
 
-import torch
+torch = None  # imported in main(), so --help works without PyTorch
 
 
 def state_dict_of(args):
@@ -36,7 +39,16 @@ def state_dict_of(args):
     except ImportError:
         sys.exit("export_torchvision: --arch needs torchvision (pip install torchvision); "
                  "or save model.state_dict() with torch.save and pass --state-dict")
-    model = torchvision.models.get_model(args.arch, weights=args.weights)
+    print(f"export_torchvision: --arch {args.arch} downloads torchvision's weights: this needs the network "
+          "(offline, pass a saved state_dict with --state-dict model.pth)", file=sys.stderr)
+    try:
+        model = torchvision.models.get_model(args.arch, weights=args.weights)
+    except (OSError, RuntimeError) as e:  # URLError is an OSError
+        sys.exit(f"export_torchvision: could not download the {args.arch} weights ({e}).\n"
+                 "Downloading needs the network. Offline: on a machine with the network run\n"
+                 f"  python3 -c \"import torch, torchvision; torch.save(torchvision.models.get_model('{args.arch}', "
+                 f"weights='{args.weights}').state_dict(), '{args.arch}.pth')\"\n"
+                 f"copy {args.arch}.pth here and run: {sys.argv[0]} --state-dict {args.arch}.pth --out {args.out}")
     return model.state_dict()
 
 
@@ -79,11 +91,17 @@ def save_safetensors(path, state_dict, metadata):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--arch", help="torchvision model name, e.g. resnet18, resnet34, resnet50")
-    src.add_argument("--state-dict", help="a .pth file holding a state_dict (torch.save)")
+    src.add_argument("--arch", help="torchvision model name, e.g. resnet18, resnet34, resnet50 "
+                     "(downloads the weights: needs the network; offline use --state-dict)")
+    src.add_argument("--state-dict", help="a .pth file holding a state_dict (torch.save); no network needed")
     p.add_argument("--weights", default="DEFAULT", help="torchvision weights enum name (with --arch)")
     p.add_argument("--out", required=True, help="output .safetensors file")
     args = p.parse_args()
+    global torch
+    try:
+        import torch
+    except ImportError:
+        sys.exit("export_torchvision: needs PyTorch (Debian: apt install python3-torch; or pip install torch)")
     sd = state_dict_of(args)
     meta = {"source": args.arch or os.path.basename(args.state_dict)}
     n = save_safetensors(args.out, sd, meta)

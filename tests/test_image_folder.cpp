@@ -3,6 +3,8 @@
 // open_dataset / export_idx_as_image_folder.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include <stb_image_write.h>
@@ -64,6 +66,30 @@ TEST(ImageFolder, ClassesSortedFilesRecursiveAndFiltered) {
   EXPECT_EQ(ds.label(0), 0);
   EXPECT_EQ(ds.label(2), 1);
   EXPECT_EQ(ds.label(5), 2);
+}
+
+TEST(ImageFolder, UnsupportedFormatsAreCountedInOneNote) {
+  TempDir d;
+  make_tree(d);
+  write_bytes(d / "root/a_cat/scan.TIF", {'I', 'I', 42, 0});
+  write_bytes(d / "root/b_dog/x.webp", {'R', 'I', 'F', 'F'});
+  write_bytes(d / "root/c_eel/nested/y.webp", {'R', 'I', 'F', 'F'});
+  ::testing::internal::CaptureStderr();
+  ImageFolderDataset ds(d / "root", 3);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(ds.size(), 6);  // the same images as without them
+  EXPECT_EQ(ds.num_unsupported_files(), 3);
+  EXPECT_NE(err.find("3 file(s) in an unsupported format left out (1 .tif, 2 .webp)"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
+  // Without them: no note at all.
+  TempDir clean;
+  make_tree(clean);
+  ::testing::internal::CaptureStderr();
+  ImageFolderDataset plain(clean / "root", 3);
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(plain.num_unsupported_files(), 0);
+  EXPECT_EQ(unsupported_image_extension("a.JPG"), "");
+  EXPECT_EQ(unsupported_image_extension("a.HEIC"), "heic");
 }
 
 TEST(ImageFolder, ConvertsGrayRgbRgbaToTheRequestedChannels) {

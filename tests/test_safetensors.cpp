@@ -85,7 +85,7 @@ TEST(Safetensors, RejectsBadInputNamingFileAndTensor) {
     EXPECT_NE(e.find(p), std::string::npos) << e;
   };
   std::string eight(8, '\0');
-  expect(R"({"w":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}})", eight, "unsupported dtype");
+  expect(R"({"w":{"dtype":"I16","shape":[4],"data_offsets":[0,8]}})", eight, "unsupported dtype");
   expect(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", eight, "needs 12");
   expect(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", eight, "outside");
   expect(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", eight, "negative");

@@ -22,6 +22,9 @@ class BatchNorm2d : public Module {
 
  protected:
   void on_state_loaded() override { batches_ = -1; }
+  // Converted checkpoints often drop integer buffers; PyTorch's BatchNorm then
+  // keeps its own count, and so does this one (a strict load still succeeds).
+  bool buffer_is_optional(const std::string& name) const override { return name == "num_batches_tracked"; }
 
  private:
   std::int64_t channels_;
