@@ -7,6 +7,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "kernels/conv.h"
 #include "nn/weights.h"
 #include "io/atomic_file.h"
 #include "train/bn_freeze.h"
@@ -140,6 +141,7 @@ void open_run(Run& r) {
               "train: --device " << c.device << " but no usable CUDA device (this build: "
                                  << (cuda_compiled() ? "with CUDA" : "CPU only") << "); use --device cpu");
 
+  kernels::set_conv_allow_tf32(c.tf32);  // --tf32 (curvature logging turns it off for itself)
   r.d = make_run_data(c, r.device);
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
   if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));

@@ -123,6 +123,11 @@ ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv
 ConvPlan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, int device) {
   static std::mutex mu;
   static auto* cache = new std::map<PlanKey, ConvPlan>();
+  // The plan is built with the current device's handle: BASIN_DISPATCH made the
+  // tensor's device current (kernels/dispatch.h); a plan of another device's
+  // handle would run cuDNN on the wrong device.
+  BASIN_CHECK(current_device() == device, "conv2d (cuDNN): tensor on cuda:" << device << " but cuda:"
+                                                                              << current_device() << " is current");
   bool tf32 = conv_allow_tf32();
   PlanKey key{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], p.stride_h, p.stride_w, p.pad_h, p.pad_w,
               p.dilation_h, p.dilation_w, p.groups, device, tf32 ? 1 : 0, 0};
