@@ -17,6 +17,7 @@ namespace basin {
 namespace {
 
 using i64 = std::int64_t;
+using kernels::Pool2dParams;
 
 Pool2dParams params(int k, int s, int pad, int d, bool ceil) {
   Pool2dParams p = Pool2dParams::square(k, s, pad, ceil);
@@ -98,9 +99,10 @@ TEST(PoolGather, WindowRangeIsExactlyTheWindowsThatContainThePixel) {
             for (i64 o = 0; o < out; ++o) {
               bool contains = false;
               for (int k = 0; k < K; ++k) contains |= (o * s - pad + static_cast<i64>(k) * d == i);
-              if (contains) EXPECT_TRUE(o >= lo && o <= hi) << "K " << K << " s " << s << " pad " << pad << " d " << d
-                                                             << ": window " << o << " holds " << i << " but range is ["
-                                                             << lo << ", " << hi << "]";
+              if (contains) {
+                EXPECT_TRUE(o >= lo && o <= hi) << "K " << K << " s " << s << " pad " << pad << " d " << d << ": window "
+                                                << o << " holds " << i << " but range is [" << lo << ", " << hi << "]";
+              }
             }
           }
         }
