@@ -13,9 +13,9 @@ Tensor max_pool2d(const Tensor& x, Pool2dParams p) {
   Tensor idx = Tensor::empty(os, DType::Int64, x.device());
   kernels::max_pool2d_forward(xc, out, idx, p);
   Shape xs = x.shape();
-  return record("max_pool2d", out, {x}, [idx, xs](const Tensor& g) {
+  return record("max_pool2d", out, {x}, [idx, xs, p](const Tensor& g) {
     Tensor gx = Tensor::empty(xs, DType::Float32, g.device());
-    kernels::max_pool2d_backward(g.contiguous(), idx, gx);
+    kernels::max_pool2d_backward(g.contiguous(), idx, gx, p);
     return std::vector<Tensor>{gx};
   });
 }

@@ -2,6 +2,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "kernels/conv.h"
 #include "kernels/fill_copy.h"
 #include "nn/activation_pattern.h"
 
@@ -29,6 +30,9 @@ struct State {
 
   // One pass over every batch; with `grad`, the arena's gradient holds d(mean loss)/dW.
   float pass(bool grad) {
+    // True float32 convolutions: finite differences over t ~ 1e-3 of TF32's
+    // ~1e-3 relative rounding would be noise (the CPU ignores the policy).
+    kernels::Tf32Guard no_tf32;
     EvalMode eval(*model);
     nn::ActivationPattern* installed = pattern.get();
     nn::ActivationPattern*& slot = nn::active_activation_pattern();

@@ -1,6 +1,8 @@
 #include "data/loader.h"
 
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "data/pinned.h"
 
@@ -11,18 +13,22 @@ constexpr std::uint64_t kShuffleTag = 0x53485546464C45ull;  // "SHUFFLE": keeps 
 }  // namespace
 
 // Recycles pinned batch buffers: cudaHostAlloc costs milliseconds and synchronizes
-// the device, too much to pay per batch. The pool outlives none of its buffers'
-// users by necessity: a buffer freed after the pool died goes straight to
-// pinned_free.
+// the device, too much to pay per batch. A buffer whose batch was uploaded keeps
+// the upload's fence: get() waits on it before handing the buffer to a worker
+// to overwrite, so next() never waits for the copy it queued. The pool outlives
+// none of its buffers' users by necessity: a buffer freed after the pool died
+// goes straight to pinned_free (which waits for the copy).
 class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
  public:
-  explicit PinnedPool(std::size_t keep) : keep_(keep) {}
+  PinnedPool(std::size_t keep, int device) : keep_(keep), device_(device) {}
   ~PinnedPool() {
-    for (auto& f : free_) pinned_free(f.second);
+    for (auto& f : free_) pinned_free(f.second, device_);
+    for (auto& f : fences_) pinned_fence_destroy(f.second);
   }
   // Storage over a pinned buffer of at least nbytes, or null when none can be had.
   std::shared_ptr<Storage> get(std::size_t nbytes) {
     void* p = nullptr;
+    void* fence = nullptr;
     std::size_t cap = 0;
     {
       std::lock_guard<std::mutex> lk(mu_);
@@ -30,42 +36,77 @@ class PinnedPool : public std::enable_shared_from_this<PinnedPool> {
         if (free_[i].first >= nbytes) {
           cap = free_[i].first, p = free_[i].second;
           free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
+          auto f = fences_.find(p);
+          if (f != fences_.end()) fence = f->second;
           break;
         }
     }
+    if (p) pinned_fence_wait(fence);  // its last upload has read it
     if (!p) {
-      p = pinned_alloc(nbytes);
+      p = pinned_alloc(nbytes, device_);
       cap = nbytes;
       if (!p) return nullptr;
+      std::lock_guard<std::mutex> lk(mu_);
+      known_.insert(p);
     }
     std::weak_ptr<PinnedPool> weak = weak_from_this();
-    return Storage::wrap(p, nbytes, Device::cpu(), [weak, cap](void* q) {
+    const int device = device_;
+    return Storage::wrap(p, nbytes, Device::cpu(), [weak, cap, device](void* q) {
       if (auto pool = weak.lock()) pool->put(q, cap);
-      else pinned_free(q);
+      else pinned_free(q, device);
     });
+  }
+  // Whether `p` is the start of one of this pool's buffers (in use or free).
+  bool owns(const void* p) {
+    std::lock_guard<std::mutex> lk(mu_);
+    return known_.count(p) > 0;
+  }
+  // Queues the upload of `nbytes` of buffer `src` to `dst` and records its fence.
+  void upload(void* dst, const void* src, std::size_t nbytes) {
+    void* fence = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fence = fences_[src];
+    }
+    pinned_upload(dst, src, nbytes, device_, fence);
+    std::lock_guard<std::mutex> lk(mu_);
+    fences_[src] = fence;
   }
 
  private:
   void put(void* p, std::size_t cap) {
     std::lock_guard<std::mutex> lk(mu_);
-    if (free_.size() < keep_) free_.emplace_back(cap, p);
-    else pinned_free(p);
+    if (free_.size() < keep_) {
+      free_.emplace_back(cap, p);
+      return;
+    }
+    known_.erase(p);
+    auto f = fences_.find(p);
+    if (f != fences_.end()) {
+      pinned_fence_wait(f->second);  // (rare: the pool is full) its upload must have read it
+      pinned_fence_destroy(f->second);
+      fences_.erase(f);
+    }
+    pinned_free(p, device_);
   }
   std::mutex mu_;
   std::size_t keep_;
+  int device_;
   std::vector<std::pair<std::size_t, void*>> free_;
+  std::set<const void*> known_;
+  std::map<const void*, void*> fences_;  // buffer -> fence of its last upload
 };
 
 namespace {
 std::shared_ptr<PinnedPool> pool_for(const LoaderOptions& opt) {
   if (!opt.device.is_cuda()) return nullptr;
   static std::mutex mu;
-  static std::weak_ptr<PinnedPool> shared;
+  static std::map<int, std::weak_ptr<PinnedPool>> shared;  // one pool per device
   std::lock_guard<std::mutex> lk(mu);
-  auto p = shared.lock();
+  auto p = shared[opt.device.index].lock();
   if (!p) {
-    p = std::make_shared<PinnedPool>(static_cast<std::size_t>(opt.prefetch + opt.num_workers + 4));
-    shared = p;
+    p = std::make_shared<PinnedPool>(static_cast<std::size_t>(opt.prefetch + opt.num_workers + 4), opt.device.index);
+    shared[opt.device.index] = p;
   }
   return p;
 }
@@ -280,7 +321,17 @@ bool DataLoader::next(Batch& out) {
     if (r.error) std::rethrow_exception(r.error);
     if (!r.batch.images.defined()) continue;  // every sample of this batch was corrupt
     if (!opt_.device.is_cpu()) {
-      r.batch.images = r.batch.images.to(opt_.device);
+      const Tensor& im = r.batch.images;
+      if (pool_ && im.is_contiguous() && im.offset() == 0 && pool_->owns(im.raw_data())) {
+        // Straight from the pinned buffer, queued on the device's stream without
+        // waiting (no pageable staging copy); the buffer is reused only after
+        // the copy has read it (PinnedPool::get waits on the fence).
+        Tensor dev = Tensor::empty(im.shape(), im.dtype(), opt_.device);
+        pool_->upload(dev.raw_data(), im.raw_data(), im.nbytes());
+        r.batch.images = dev;
+      } else {
+        r.batch.images = im.to(opt_.device);
+      }
       r.batch.labels = r.batch.labels.to(opt_.device);
     }
     {

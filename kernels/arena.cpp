@@ -76,6 +76,7 @@ double arena_sumsq(const Tensor& g, const Tensor& w, bool adaptive, float eta) {
   double out = 0.0;  // BASIN_DISPATCH is an expression of type void without CUDA
   if (g.device().is_cuda()) {
 #ifdef BASIN_WITH_CUDA
+    CudaDeviceScope scope(g.device());  // outside BASIN_DISPATCH: select the device here
     out = cuda::arena_sumsq(g, w, adaptive, eta);
 #else
     no_cuda_backend("arena_sumsq");

@@ -26,10 +26,25 @@ struct Conv2dParams {
 
 // Whether the CUDA backend may use TF32 tensor cores for float32 convolutions
 // (faster on Ampere and later, ~1e-3 relative error). On by default, like
-// PyTorch's torch.backends.cudnn.allow_tf32; tests that compare with the CPU
-// reference turn it off. No effect on the CPU backend.
+// PyTorch's torch.backends.cudnn.allow_tf32; training sets it from --tf32.
+// Curvature (curvature/model_objective.cpp) always runs with it off (finite
+// differences of TF32 noise are garbage), and so do tests that compare with the
+// CPU or float64 references. No effect on the CPU backend. Process-wide.
 void set_conv_allow_tf32(bool allowed);
 bool conv_allow_tf32();
+
+// Sets the TF32 policy for a scope and restores the previous one after:
+// `kernels::Tf32Guard no_tf32;` runs the scope in true float32.
+class Tf32Guard {
+ public:
+  explicit Tf32Guard(bool allowed = false) : saved_(conv_allow_tf32()) { set_conv_allow_tf32(allowed); }
+  ~Tf32Guard() { set_conv_allow_tf32(saved_); }
+  Tf32Guard(const Tf32Guard&) = delete;
+  Tf32Guard& operator=(const Tf32Guard&) = delete;
+
+ private:
+  bool saved_;
+};
 
 // Checks shapes and parameters (throws naming `op` and the shapes) and returns
 // the output shape [N, O, OH, OW].

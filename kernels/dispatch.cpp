@@ -10,6 +10,24 @@ void no_cuda_backend(const char* op) {
   BASIN_FAIL(op << ": tensor is on a CUDA device but this build of basin has no CUDA backend");
 }
 
+CudaDeviceScope::CudaDeviceScope(Device device) {
+#ifdef BASIN_WITH_CUDA
+  if (!device.is_cuda()) return;
+  int current = cuda::current_device();
+  if (current == device.index) return;
+  BASIN_CUDA_CHECK(cudaSetDevice(device.index));
+  saved_ = current;
+#else
+  (void)device;
+#endif
+}
+
+CudaDeviceScope::~CudaDeviceScope() {
+#ifdef BASIN_WITH_CUDA
+  if (saved_ >= 0) cudaSetDevice(saved_);  // best effort: destructors must not throw
+#endif
+}
+
 void synchronize(Device device) {
 #ifdef BASIN_WITH_CUDA
   if (device.is_cuda()) {

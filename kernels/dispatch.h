@@ -19,8 +19,13 @@
 //   says "contiguous"; outputs are contiguous unless stated;
 // - all tensors of one call are on one device (check_same_device names the op);
 // - kernels never allocate tensors visible to the caller and never sync the host
-//   unless the header says so.
+//   unless the header says so;
+// - a cuda:: backend runs with the tensor's device current: BASIN_DISPATCH makes
+//   `device` current around the call (CudaDeviceScope), so the backend's stream(),
+//   cudnn_handle(), cublas_handle() and workspace() are that device's. A backend
+//   called outside BASIN_DISPATCH must open a CudaDeviceScope itself.
 #include <initializer_list>
+#include <utility>
 
 #include "tensor/tensor.h"
 
@@ -46,11 +51,33 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> ts);
 // Throws "<op>: <role> is undefined" for a required argument that is absent.
 void check_defined(const char* op, const Tensor& t, const char* role);
 
+// Makes a CUDA `device` current for its lifetime and restores the caller's after
+// (a no-op for the CPU, and in a build without CUDA). Defined in dispatch.cpp so
+// this header needs no CUDA include.
+class CudaDeviceScope {
+ public:
+  explicit CudaDeviceScope(Device device);
+  ~CudaDeviceScope();
+  CudaDeviceScope(const CudaDeviceScope&) = delete;
+  CudaDeviceScope& operator=(const CudaDeviceScope&) = delete;
+
+ private:
+  int saved_ = -1;  // the caller's device when it was switched, else -1
+};
+
+// Runs `call` with `device` current (BASIN_DISPATCH's CUDA branch).
+template <typename Call>
+decltype(auto) on_device(Device device, Call&& call) {
+  CudaDeviceScope scope(device);
+  return std::forward<Call>(call)();
+}
+
 }  // namespace basin::kernels
 
 #ifdef BASIN_WITH_CUDA
-#define BASIN_DISPATCH(device, fn, ...) \
-  ((device).is_cuda() ? ::basin::kernels::cuda::fn(__VA_ARGS__) : ::basin::kernels::cpu::fn(__VA_ARGS__))
+#define BASIN_DISPATCH(device, fn, ...)                                                                       \
+  ((device).is_cuda() ? ::basin::kernels::on_device((device), [&] { return ::basin::kernels::cuda::fn(__VA_ARGS__); }) \
+                      : ::basin::kernels::cpu::fn(__VA_ARGS__))
 #else
 #define BASIN_DISPATCH(device, fn, ...) \
   ((device).is_cuda() ? ::basin::kernels::no_cuda_backend(#fn) : ::basin::kernels::cpu::fn(__VA_ARGS__))

@@ -12,8 +12,10 @@
 // cos are evaluated here with Cephes' single-precision polynomials (max error a
 // few ulp, far below anything a perturbation of std sigma can notice). On the
 // device the arithmetic goes through __fmul_rn/__fadd_rn so that nvcc cannot
-// contract a*b+c into an FMA (which rounds once and would change the last bit);
-// the host build is ISO C++17 without -mfma, where GCC does not contract either.
+// contract a*b+c into an FMA (which rounds once and would change the last bit).
+// On the host GCC contracts a*b+c across statements by default, even with
+// -std=c++17 (-ffp-contract=fast), wherever the target has FMA (aarch64,
+// -march=native): CMakeLists.txt compiles every C++ source with -ffp-contract=off.
 //
 // Layout (kernels/philox.h): element i uses word i of cuRAND's Philox4_32_10
 // subsequence stream = (step << 16 | index) under seed, i.e. word i % 4 of block

@@ -58,7 +58,7 @@ void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices, const Poo
   BASIN_DISPATCH(out.device(), max_pool2d_forward, x, out, indices, p);
 }
 
-void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x) {
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x, const Pool2dParams& p) {
   const char* op = "max_pool2d_backward";
   check_same_device(op, {&grad_out, &indices, &grad_x});
   check_4d(op, grad_x);
@@ -71,7 +71,9 @@ void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& 
                  << shape_str(grad_x.shape()));
   if (grad_x.numel() == 0) return;
   if (grad_out.numel() == 0) return fill(grad_x, 0.0);  // no window: nothing flows back
-  BASIN_DISPATCH(grad_x.device(), max_pool2d_backward, grad_out, indices, grad_x);
+  Shape os = pool2d_output_shape(grad_x.shape(), p, op);  // the gather walks p's windows
+  check(op, grad_out, DType::Float32, &os);
+  BASIN_DISPATCH(grad_x.device(), max_pool2d_backward, grad_out, indices, grad_x, p);
 }
 
 void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p) {

@@ -34,8 +34,11 @@ struct Pool2dParams {
 Shape pool2d_output_shape(const Shape& x, const Pool2dParams& p, const char* op);
 
 void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices, const Pool2dParams& p);
-// grad_x (overwritten) gets grad_out scattered to the saved argmax positions.
-void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x);
+// grad_x (overwritten) gets grad_out scattered to the saved argmax positions,
+// added in ascending output order on both backends (`p`, the forward's
+// parameters, tells the CUDA gather which windows can hold a pixel:
+// kernels/pool_gather.h).
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x, const Pool2dParams& p);
 void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p);
 void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dParams& p);
 // out [N, C, OH, OW] gives the output size.
@@ -44,7 +47,8 @@ void adaptive_avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x);
 
 BASIN_DECLARE_BACKENDS(void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices,
                                                const Pool2dParams& p))
-BASIN_DECLARE_BACKENDS(void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x))
+BASIN_DECLARE_BACKENDS(void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x,
+                                                const Pool2dParams& p))
 BASIN_DECLARE_BACKENDS(void avg_pool2d_forward(const Tensor& x, Tensor& out, const Pool2dParams& p))
 BASIN_DECLARE_BACKENDS(void avg_pool2d_backward(const Tensor& grad_out, Tensor& grad_x, const Pool2dParams& p))
 BASIN_DECLARE_BACKENDS(void adaptive_avg_pool2d_forward(const Tensor& x, Tensor& out))

@@ -69,6 +69,7 @@ TEST(CudaAllocator, EmptyCacheReleasesOnlyUnusedBlocks) {
 TEST(CudaAllocator, AbsurdRequestThrowsOutOfMemoryWithFigures) {
   REQUIRE_CUDA();
   const std::size_t absurd = std::size_t{1} << 50;  // 1 PiB
+  cuda::empty_cache();  // the OOM retry releases the cuDNN workspace: do it first so in_use compares
   const cuda::MemoryStats before = cuda::memory_stats(0);
   try {
     cuda::allocate(absurd, 0);
@@ -101,6 +102,21 @@ TEST(CudaContext, HandlesAreCreatedOnceAndWorkspaceGrows) {
   void* w2 = kernels::cuda::workspace(std::size_t{8} << 20);
   EXPECT_NE(w2, nullptr);
   BASIN_CUDA_CHECK(cudaMemsetAsync(w2, 0, std::size_t{8} << 20, kernels::cuda::stream()));
+  EXPECT_NO_THROW(kernels::cuda::synchronize());
+}
+
+TEST(CudaContext, EmptyCacheReleasesTheWorkspace) {
+  REQUIRE_CUDA();
+  const std::size_t bytes = std::size_t{16} << 20;
+  cuda::empty_cache();
+  const std::size_t base = cuda::memory_stats(0).in_use;
+  ASSERT_NE(kernels::cuda::workspace(bytes), nullptr);
+  EXPECT_GE(cuda::memory_stats(0).in_use, base + bytes);
+  cuda::empty_cache();  // the context's release hook gives the workspace back, then the cache frees it
+  EXPECT_EQ(cuda::memory_stats(0).in_use, base);
+  EXPECT_EQ(cuda::memory_stats(0).cached, 0u);
+  void* again = kernels::cuda::workspace(bytes);  // and it is made again on demand
+  BASIN_CUDA_CHECK(cudaMemsetAsync(again, 0, bytes, kernels::cuda::stream()));
   EXPECT_NO_THROW(kernels::cuda::synchronize());
 }
 

@@ -43,15 +43,9 @@ void compare_backends(const std::function<Tensor(const std::vector<Tensor>&)>& f
   }
 }
 
-struct NoTf32 {
-  bool prev = kernels::conv_allow_tf32();
-  NoTf32() { kernels::set_conv_allow_tf32(false); }
-  ~NoTf32() { kernels::set_conv_allow_tf32(prev); }
-};
-
 TEST(CudaNnOps, Conv2dMatchesCpu) {
   REQUIRE_CUDA();
-  NoTf32 exact;
+  kernels::Tf32Guard exact;  // TF32 off: compared with the CPU at 1e-4
   struct Case { Shape x, w; Conv2dParams p; bool bias; };
   Conv2dParams rect;
   rect.stride_h = 2; rect.stride_w = 3; rect.pad_h = 1; rect.dilation_w = 2;

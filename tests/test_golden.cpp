@@ -15,6 +15,7 @@
 
 #include "autograd/nn_ops.h"
 #include "autograd/ops.h"
+#include "kernels/conv.h"
 #include "nn/models/factory.h"
 #include "nn/safetensors.h"
 
@@ -290,6 +291,7 @@ TEST(Golden, LayersCpu) { run_layer_cases(Device::cpu(), 1e-4); }
 
 TEST(Golden, LayersCuda) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device: golden layer cases not run on CUDA";
+  kernels::Tf32Guard no_tf32;  // a float64 reference: true float32 convolutions
   run_layer_cases(Device::cuda(), 1e-3);
 }
 
@@ -297,6 +299,7 @@ TEST_P(GoldenModel, Cpu) { run_model_case(GetParam(), Device::cpu(), 1e-4 * GetP
 
 TEST_P(GoldenModel, Cuda) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device: golden model " << GetParam().fixture << " not run on CUDA";
+  kernels::Tf32Guard no_tf32;  // a float64 reference: true float32 convolutions
   run_model_case(GetParam(), Device::cuda(), 1e-3 * GetParam().tol_scale);
 }
 

@@ -166,6 +166,9 @@ void add_run_options(CLI::App* cmd, TrainCli& cli) {
   cmd->add_option("--seed", c.seed, "Seed of initialization, data order, augmentation and noise")
       ->capture_default_str()->group(g_run);
   cmd->add_option("--device", c.device, "auto | cpu | cuda | cuda:N")->capture_default_str()->group(g_run);
+  cmd->add_option("--tf32", c.tf32, "on | off: TF32 tensor cores for CUDA convolutions (default on, as PyTorch; "
+                                    "curvature always runs without)")
+      ->check(CLI::IsMember({"on", "off"}))->group(g_run);
   cmd->add_option("--on-nonfinite", c.on_nonfinite, "A NaN/Inf loss: stop (with a message naming epoch and step) | skip the batch")
       ->capture_default_str()->group(g_run);
   cmd->add_option("--out", c.out, "Run folder (default: runs/<timestamp>-<model>-<optimizer>)")->group(g_run);

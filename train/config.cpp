@@ -170,7 +170,8 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"max_steps", c.max_steps}, {"seed", c.seed},               {"device", c.device},
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
-      {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters}};
+      {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters},
+      {"tf32", c.tf32}};
 }
 
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
@@ -217,6 +218,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("on_nonfinite", c.on_nonfinite); get("out", c.out); get("json", c.json);
   get("hessian_every", c.hessian_every); get("hessian_subset", c.hessian_subset);
   get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);
+  get("tf32", c.tf32);
   return c;
 }
 

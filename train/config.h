@@ -55,6 +55,7 @@ struct TrainConfig {
   std::uint64_t seed = 0;
   std::string device = "auto";          // auto | cpu | cuda | cuda:N
   std::string on_nonfinite = "stop";    // stop | skip: what a NaN/Inf loss does
+  bool tf32 = true;                     // --tf32 on|off: TF32 CUDA convolutions (PyTorch's default); curvature: always off
 
   // ---- curvature logging (curvature/report.h) -----------------------------------------
   int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)

@@ -8,6 +8,7 @@
 #include "io/json_text.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "kernels/conv.h"
 #include "nn/weights.h"
 #include "io/atomic_file.h"
 #include "train/bn_freeze.h"
@@ -181,6 +182,7 @@ void open_run(Run& r) {
   }
   r.device = usable_device(c.device);
 
+  kernels::set_conv_allow_tf32(c.tf32);  // --tf32 (curvature logging turns it off for itself)
   r.d = make_run_data(c, r.device);
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
   if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));

@@ -69,7 +69,7 @@ void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices, const Poo
   }
 }
 
-void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x) {
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x, const Pool2dParams&) {
   i64 planes = grad_x.shape()[0] * grad_x.shape()[1], HW = grad_x.shape()[2] * grad_x.shape()[3];
   i64 OHW = grad_out.shape()[2] * grad_out.shape()[3];
   const float* gy = grad_out.data<float>();

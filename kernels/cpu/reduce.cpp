@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/argmax_rule.h"
 #include "kernels/cpu/strided.h"
 #include "kernels/reduce.h"
 
@@ -95,8 +96,8 @@ void argmax(const Tensor& x, int axis, Tensor& out) {
           float bv = xp[off[1]];
           for (std::int64_t k = 1; k < n; ++k) {
             float v = xp[off[1] + k * stride];
-            if (bv != bv) break;  // a NaN is the maximum (torch): keep the first one
-            if (v > bv || v != v) {
+            if (bv != bv) break;  // nothing replaces a NaN: stop early (same result)
+            if (argmax_takes(v, bv)) {
               bv = v;
               best = k;
             }

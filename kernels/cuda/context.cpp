@@ -27,12 +27,27 @@ DeviceContext& raw_context(int device) {
   return contexts[device];
 }
 
+// The allocator's release hook (tensor/cuda/caching_allocator.h): gives the
+// workspace of `device` back to the cache, so empty_cache() and the allocator's
+// out-of-memory retry can free it. try_lock: when workspace() itself is
+// allocating (and so holds ws_mu) it has already freed its old block.
+void release_workspace(int device) {
+  if (device < 0 || device >= kMaxDevices) return;
+  DeviceContext& c = raw_context(device);
+  std::unique_lock<std::mutex> lock(c.ws_mu, std::try_to_lock);
+  if (!lock.owns_lock() || !c.ws) return;
+  basin::cuda::free(c.ws, device);  // stream order keeps queued users safe (see workspace())
+  c.ws = nullptr;
+  c.ws_bytes = 0;
+}
+
 // The context of the current device, created on first use.
 DeviceContext& context() {
   int device = current_device();
   DeviceContext& c = raw_context(device);
   std::call_once(c.once, [&c] {
     basin::cuda::install_allocator_hooks();
+    basin::cuda::add_release_hook(&release_workspace);
     // A blocking stream: it also orders against the legacy default stream, so a
     // stray cudaMemcpy elsewhere cannot race with our kernels.
     BASIN_CUDA_CHECK(cudaStreamCreate(&c.stream));
@@ -71,7 +86,13 @@ void* workspace(std::size_t bytes) {
     if (c.ws) basin::cuda::free(c.ws, device);
     c.ws = nullptr;
     c.ws_bytes = 0;
-    c.ws = basin::cuda::allocate(want, device);
+    try {
+      c.ws = basin::cuda::allocate(want, device);
+    } catch (const OutOfMemoryError&) {
+      if (want == bytes) throw;
+      want = bytes;  // no headroom then: just what was asked for
+      c.ws = basin::cuda::allocate(want, device);
+    }
     c.ws_bytes = want;
   }
   return c.ws;

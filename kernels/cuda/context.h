@@ -29,7 +29,9 @@ cublasHandle_t cublas_handle();
 cudnnHandle_t cudnn_handle();
 // Scratch space of at least `bytes` on the current device, from the caching
 // allocator. Valid until the next workspace() call on this device that needs more
-// (the old block then goes back to the cache; stream order keeps that safe).
+// (the old block then goes back to the cache; stream order keeps that safe), or
+// until empty_cache() / the allocator's out-of-memory retry releases it (a
+// release hook). Throws OutOfMemoryError when even that cannot find the bytes.
 // Not for concurrent use from several host threads.
 void* workspace(std::size_t bytes);
 // Waits for all work queued on the current device's stream.

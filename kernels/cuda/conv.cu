@@ -2,7 +2,8 @@
 // TF32 setting) the descriptors and the three algorithms (picked by cuDNN's
 // heuristics, cudnnGet*Algorithm_v7) are made once and cached for the life of
 // the process; a training loop sees only a handful of distinct shapes.
-// Workspace comes from the shared growable buffer of kernels/cuda/context.h.
+// Workspace comes from the shared growable buffer of kernels/cuda/context.h;
+// when it cannot be had, the direction falls back to the next algorithm down.
 // Arguments were checked by the entry points (kernels/conv.cpp), which also
 // handle empty tensors: cuDNN never sees a zero-sized dimension.
 #include <array>
@@ -18,8 +19,8 @@ namespace basin::kernels::cuda {
 
 namespace {
 
-// The algorithm of one direction (forward, backward-data, backward-filter), the
-// math type its descriptor was set to, and its exact workspace size.
+// One algorithm of one direction (forward, backward-data, backward-filter), the
+// math type its descriptor is set to, and its exact workspace size.
 template <typename Algo>
 struct Choice {
   Algo algo{};
@@ -27,57 +28,91 @@ struct Choice {
   size_t ws = 0;
 };
 
+// A direction's usable algorithms in cuDNN's heuristic order, and the one in use.
+// When its workspace cannot be allocated (out of memory even after the
+// allocator's retry, which also releases the shared workspace), the next one
+// down is taken for good (PyTorch does the same), ending with one that needs no
+// workspace when cuDNN offers one.
+template <typename Algo>
+struct Direction {
+  std::vector<Choice<Algo>> options;
+  size_t at = 0;
+  const Choice<Algo>& current() const { return options[at]; }
+};
+
 struct ConvPlan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
   // One convolution descriptor per direction, each with its algorithm's math
-  // type, so a cached plan is never mutated after it is made.
+  // type (changed only when the direction falls back to another algorithm).
   cudnnConvolutionDescriptor_t conv = nullptr, conv_bd = nullptr, conv_bf = nullptr;
-  Choice<cudnnConvolutionFwdAlgo_t> fwd;
-  Choice<cudnnConvolutionBwdDataAlgo_t> bwd_data;
-  Choice<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
+  Direction<cudnnConvolutionFwdAlgo_t> fwd;
+  Direction<cudnnConvolutionBwdDataAlgo_t> bwd_data;
+  Direction<cudnnConvolutionBwdFilterAlgo_t> bwd_filter;
 };
 
 using PlanKey = std::array<std::int64_t, 17>;
 
 int as_int(std::int64_t v) { return static_cast<int>(v); }
 
-// Picks the first algorithm cuDNN's heuristics rank as usable; with TF32 off
+// Whether an algorithm cuDNN's heuristics returned may be used: with TF32 off
 // only FMA (true float32) kernels qualify (CUDNN_DEFAULT_MATH permits TF32 on
-// Ampere and later, so it does not).
+// Ampere and later, so it does not). Some cuDNN versions label math-agnostic
+// algorithms DEFAULT; the descriptor is forced to FMA anyway, so those pass as
+// long as they are not tensor-op kernels.
 template <typename Perf>
-const Perf& pick(const Perf* perf, int n, bool tf32, const char* what) {
-  for (int i = 0; i < n; ++i) {
-    if (perf[i].status != CUDNN_STATUS_SUCCESS) continue;
-    if (!tf32 && perf[i].mathType != CUDNN_FMA_MATH) continue;
-    return perf[i];
-  }
-  // Some cuDNN versions label math-agnostic algorithms DEFAULT; the descriptor
-  // is forced to FMA anyway, so accept any that is not a tensor-op kernel.
-  for (int i = 0; i < n && !tf32; ++i)
-    if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].mathType != CUDNN_TENSOR_OP_MATH &&
-        perf[i].mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION)
-      return perf[i];
-  BASIN_FAIL("conv2d (cuDNN): no usable " << what << " algorithm for this shape"
-                                          << (tf32 ? "" : " with TF32 disabled"));
+bool usable(const Perf& perf, bool tf32) {
+  if (perf.status != CUDNN_STATUS_SUCCESS) return false;
+  if (tf32) return true;
+  return perf.mathType != CUDNN_TENSOR_OP_MATH && perf.mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
 }
 
-// One direction's choice: rank the algorithms with cuDNN's heuristics
-// (`rank`, a cudnnGet*Algorithm_v7), pick, set the direction's descriptor `conv`
-// to the pick's math type, then ask for the exact workspace (`workspace`, a
-// cudnnGet*WorkspaceSize; the heuristic's size can be an estimate). Both cuDNN
-// calls take the same descriptors `d`, in the same order.
+// One direction's options: rank the algorithms with cuDNN's heuristics (`rank`,
+// a cudnnGet*Algorithm_v7), keep the usable ones in order (with TF32 off, those
+// cuDNN labels FMA first), and ask for each one's exact workspace (`workspace`,
+// a cudnnGet*WorkspaceSize; the heuristic's size can be an estimate) with the
+// direction's descriptor `conv` set to its math type. Leaves `conv` set for the
+// first. Both cuDNN calls take the same descriptors `d`, in the same order.
 template <typename Perf, typename Rank, typename Workspace, typename... Desc>
 auto choose(Rank rank, Workspace workspace, int count, cudnnHandle_t h, cudnnConvolutionDescriptor_t conv,
             bool tf32, const char* what, Desc... d) {
   std::vector<Perf> perf(static_cast<size_t>(count));
   int n = 0;
   BASIN_CUDNN_CHECK(rank(h, d..., count, &n, perf.data()));
-  const Perf& p = pick(perf.data(), n, tf32, what);
-  Choice<decltype(p.algo)> c{p.algo, tf32 ? p.mathType : CUDNN_FMA_MATH, p.memory};
-  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, c.math));
-  BASIN_CUDNN_CHECK(workspace(h, d..., c.algo, &c.ws));
-  return c;
+  std::vector<const Perf*> order;
+  for (int i = 0; i < n; ++i)
+    if (usable(perf[i], tf32) && (tf32 || perf[i].mathType == CUDNN_FMA_MATH)) order.push_back(&perf[i]);
+  for (int i = 0; i < n && !tf32; ++i)
+    if (usable(perf[i], tf32) && perf[i].mathType != CUDNN_FMA_MATH) order.push_back(&perf[i]);
+  BASIN_CHECK(!order.empty(), "conv2d (cuDNN): no usable " << what << " algorithm for this shape"
+                                                           << (tf32 ? "" : " with TF32 disabled"));
+  Direction<decltype(perf[0].algo)> dir;
+  for (const Perf* p : order) {
+    Choice<decltype(p->algo)> c{p->algo, tf32 ? p->mathType : CUDNN_FMA_MATH, 0};
+    BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, c.math));
+    if (workspace(h, d..., c.algo, &c.ws) != CUDNN_STATUS_SUCCESS) continue;
+    dir.options.push_back(c);
+  }
+  BASIN_CHECK(!dir.options.empty(), "conv2d (cuDNN): no " << what << " algorithm reports a workspace size");
+  BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, dir.current().math));
+  return dir;
+}
+
+// The workspace for the direction's algorithm, falling back to the next
+// algorithm down while the allocation fails. nullptr when none is needed.
+template <typename Algo>
+void* workspace_for(Direction<Algo>& dir, cudnnConvolutionDescriptor_t conv) {
+  for (;;) {
+    const Choice<Algo>& c = dir.current();
+    if (c.ws == 0) return nullptr;
+    try {
+      return workspace(c.ws);
+    } catch (const OutOfMemoryError&) {
+      if (dir.at + 1 >= dir.options.size()) throw;
+      ++dir.at;
+      BASIN_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, dir.current().math));
+    }
+  }
 }
 
 ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, bool tf32) {
@@ -123,6 +158,11 @@ ConvPlan make_plan(const Shape& xs, const Shape& ws, const Shape& ys, const Conv
 ConvPlan& plan_for(const Shape& xs, const Shape& ws, const Shape& ys, const Conv2dParams& p, int device) {
   static std::mutex mu;
   static auto* cache = new std::map<PlanKey, ConvPlan>();
+  // The plan is built with the current device's handle: BASIN_DISPATCH made the
+  // tensor's device current (kernels/dispatch.h); a plan of another device's
+  // handle would run cuDNN on the wrong device.
+  BASIN_CHECK(current_device() == device, "conv2d (cuDNN): tensor on cuda:" << device << " but cuda:"
+                                                                              << current_device() << " is current");
   bool tf32 = conv_allow_tf32();
   PlanKey key{xs[0], xs[1], xs[2], xs[3], ws[0], ws[2], ws[3], p.stride_h, p.stride_w, p.pad_h, p.pad_w,
               p.dilation_h, p.dilation_w, p.groups, device, tf32 ? 1 : 0, 0};
@@ -145,9 +185,10 @@ cudnnHandle_t handle_on_stream() {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(x.shape(), w.shape(), out.shape(), p, out.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.fwd.ws ? workspace(pl.fwd.ws) : nullptr;
-  BASIN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, pl.x, x.data<float>(), pl.w, w.data<float>(), pl.conv,
-                                            pl.fwd.algo, ws, pl.fwd.ws, &kZero, pl.y, out.data<float>()));
+  void* ws = workspace_for(pl.fwd, pl.conv);
+  const auto& c = pl.fwd.current();
+  BASIN_CUDNN_CHECK(cudnnConvolutionForward(h, &kOne, pl.x, x.data<float>(), pl.w, w.data<float>(), pl.conv, c.algo,
+                                            ws, c.ws, &kZero, pl.y, out.data<float>()));
   if (bias.defined())
     BASIN_CUDNN_CHECK(cudnnAddTensor(h, &kOne, pl.bias, bias.data<float>(), &kOne, pl.y, out.data<float>()));
 }
@@ -155,19 +196,19 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(grad_x.shape(), w.shape(), grad_out.shape(), p, grad_x.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.bwd_data.ws ? workspace(pl.bwd_data.ws) : nullptr;
+  void* ws = workspace_for(pl.bwd_data, pl.conv_bd);
+  const auto& c = pl.bwd_data.current();
   BASIN_CUDNN_CHECK(cudnnConvolutionBackwardData(h, &kOne, pl.w, w.data<float>(), pl.y, grad_out.data<float>(),
-                                                 pl.conv_bd, pl.bwd_data.algo, ws, pl.bwd_data.ws, &kZero, pl.x,
-                                                 grad_x.data<float>()));
+                                                 pl.conv_bd, c.algo, ws, c.ws, &kZero, pl.x, grad_x.data<float>()));
 }
 
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
   ConvPlan& pl = plan_for(x.shape(), grad_w.shape(), grad_out.shape(), p, grad_w.device().index);
   cudnnHandle_t h = handle_on_stream();
-  void* ws = pl.bwd_filter.ws ? workspace(pl.bwd_filter.ws) : nullptr;
+  void* ws = workspace_for(pl.bwd_filter, pl.conv_bf);
+  const auto& c = pl.bwd_filter.current();
   BASIN_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, &kOne, pl.x, x.data<float>(), pl.y, grad_out.data<float>(),
-                                                   pl.conv_bf, pl.bwd_filter.algo, ws, pl.bwd_filter.ws, &kZero, pl.w,
-                                                   grad_w.data<float>()));
+                                                   pl.conv_bf, c.algo, ws, c.ws, &kZero, pl.w, grad_w.data<float>()));
 }
 
 void conv2d_backward_bias(const Tensor& grad_out, Tensor& grad_b) {

@@ -1,13 +1,16 @@
 // CUDA pooling: plain kernels (one thread per output element) that follow the
 // CPU reference's window, divisor and tie rules exactly, so the saved argmax
 // indices and hence the max-pool gradients are the same on both backends.
-// Backward kernels scatter with atomicAdd into a zeroed grad_x: windows may
-// overlap when stride < kernel.
+// Max-pool backward gathers (one thread per input pixel, the CPU's addition
+// order: kernels/pool_gather.h), so it is deterministic and bitwise the CPU's.
+// The average-pool backward kernels still scatter with atomicAdd into a zeroed
+// grad_x (windows may overlap when stride < kernel; ResNets' pools do not).
 #include <cuda_runtime.h>
 
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/pool.h"
+#include "kernels/pool_gather.h"
 
 namespace basin::kernels::cuda {
 
@@ -50,10 +53,11 @@ __global__ void max_fwd(const float* x, float* y, i64* idx, Dims d, Pool2dParams
   }
 }
 
-__global__ void max_bwd(const float* gy, const i64* idx, float* gx, i64 n_out, i64 ohw, i64 hw) {
-  BASIN_GRID_STRIDE(o, n_out) {
-    i64 k = idx[o];
-    if (k >= 0 && k < hw) atomicAdd(gx + (o / ohw) * hw + k, gy[o]);
+__global__ void max_bwd(const float* gy, const i64* idx, float* gx, Dims d, Pool2dParams p) {
+  BASIN_GRID_STRIDE(i, d.planes * d.H * d.W) {
+    i64 iw = i % d.W, ih = (i / d.W) % d.H, pl = i / (d.W * d.H);
+    i64 ohw = d.OH * d.OW;
+    gx[i] = max_pool_gather(gy + pl * ohw, idx + pl * ohw, ih, iw, d.W, d.OH, d.OW, p);
   }
 }
 
@@ -138,11 +142,9 @@ void max_pool2d_forward(const Tensor& x, Tensor& out, Tensor& indices, const Poo
   BASIN_CUDA_CHECK_LAUNCH();
 }
 
-void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x) {
-  zero(grad_x);
-  i64 ohw = grad_out.shape()[2] * grad_out.shape()[3], hw = grad_x.shape()[2] * grad_x.shape()[3];
-  max_bwd<<<blocks_for(grad_out.numel()), kThreads, 0, stream()>>>(
-      grad_out.data<float>(), indices.data<i64>(), grad_x.data<float>(), grad_out.numel(), ohw, hw);
+void max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, Tensor& grad_x, const Pool2dParams& p) {
+  max_bwd<<<blocks_for(grad_x.numel()), kThreads, 0, stream()>>>(
+      grad_out.data<float>(), indices.data<i64>(), grad_x.data<float>(), dims(grad_x.shape(), grad_out.shape()), p);
   BASIN_CUDA_CHECK_LAUNCH();
 }
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/argmax_rule.h"
 #include "kernels/cuda/indexer.cuh"
 #include "kernels/reduce.h"
 #include "tensor/cuda/caching_allocator.h"
@@ -105,16 +106,17 @@ unsigned warps_grid(std::int64_t n_warps) {
   return static_cast<unsigned>(blocks);
 }
 
-// One thread per output: a sequential scan keeps "first index on ties" trivial.
+// One thread per output: a sequential scan keeps "first index on ties" and
+// "first NaN" trivial (the CPU's rule, kernels/argmax_rule.h).
 __global__ void argmax_kernel(const float* x, Indexer outer, std::int64_t n_out, std::int64_t len,
                               std::int64_t stride, std::int64_t* out) {
   BASIN_CUDA_KERNEL_LOOP(o, n_out) {
     const float* base = x + outer(o);
     float best = base[0];
     std::int64_t arg = 0;
-    for (std::int64_t j = 1; j < len; ++j) {
+    for (std::int64_t j = 1; j < len && best == best; ++j) {  // nothing replaces a NaN
       float v = base[j * stride];
-      if (v > best) {
+      if (argmax_takes(v, best)) {
         best = v;
         arg = j;
       }

@@ -55,6 +55,24 @@ void release_cached_locked(DeviceCache& c) {
   c.free_blocks.clear();
 }
 
+std::mutex& release_hooks_mu() {
+  static std::mutex* mu = new std::mutex();  // leaked on purpose (see cache_for)
+  return *mu;
+}
+std::vector<ReleaseHook>& release_hooks() {
+  static auto* hooks = new std::vector<ReleaseHook>();
+  return *hooks;
+}
+// Runs every release hook for `device`; the caller holds no allocator lock.
+void run_release_hooks(int device) {
+  std::vector<ReleaseHook> hooks;
+  {
+    std::lock_guard<std::mutex> lock(release_hooks_mu());
+    hooks = release_hooks();
+  }
+  for (ReleaseHook h : hooks) h(device);
+}
+
 void* hook_allocate(std::size_t nbytes, int device) { return allocate(nbytes, device); }
 void hook_free(void* p, int device) { free(p, device); }
 
@@ -77,7 +95,7 @@ void* allocate(std::size_t nbytes, int device) {
   BASIN_CHECK(nbytes > 0, "CUDA caching allocator: zero-byte request on cuda:" << device);
   DeviceCache& c = cache_for(device);
   const std::size_t max_request = std::numeric_limits<std::size_t>::max() - kAllocationQuantum;
-  std::lock_guard<std::mutex> lock(c.mu);
+  std::unique_lock<std::mutex> lock(c.mu);
   c.stats.num_requests++;
   auto oom = [&](const char* why) {
     std::ostringstream os;
@@ -101,6 +119,9 @@ void* allocate(std::size_t nbytes, int device) {
     cudaError_t st = cudaMalloc(&p, size);
     if (st == cudaErrorMemoryAllocation) {
       cudaGetLastError();  // clear it so the next launch check does not report it
+      lock.unlock();       // the hooks free() into this cache
+      run_release_hooks(device);
+      lock.lock();
       release_cached_locked(c);
       st = cudaMalloc(&p, size);
       if (st == cudaErrorMemoryAllocation) {
@@ -150,8 +171,16 @@ void reset_peak(int device) {
   c.stats.peak = c.stats.in_use;
 }
 
+void add_release_hook(ReleaseHook hook) {
+  std::lock_guard<std::mutex> lock(release_hooks_mu());
+  for (ReleaseHook h : release_hooks())
+    if (h == hook) return;
+  release_hooks().push_back(hook);
+}
+
 void empty_cache(int device) {
   DeviceCache& c = cache_for(device);
+  run_release_hooks(device);
   std::lock_guard<std::mutex> lock(c.mu);
   if (c.free_blocks.empty()) return;
   DeviceGuard guard(device);

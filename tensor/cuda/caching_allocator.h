@@ -8,9 +8,11 @@
 // per device (kernels/cuda/context.h): a block freed on the host is only reused by
 // work queued after the work that used it.
 //
-// When cudaMalloc fails the cache is emptied (cudaFree of every cached block) and
-// the request retried once; a second failure throws basin::OutOfMemoryError with
-// the requested size and the device's in-use, cached and peak figures.
+// When cudaMalloc fails, the release hooks run (layers above give back the
+// scratch they hold, e.g. kernels/cuda/context's cuDNN workspace), the cache is
+// emptied (cudaFree of every cached block) and the request retried once; a
+// second failure throws basin::OutOfMemoryError with the requested size and the
+// device's in-use, cached and peak figures.
 //
 // The allocator installs itself into basin::cuda_allocator_hooks() (tensor/
 // storage.h) at static-initialization time, so Storage::allocate on a CUDA device
@@ -37,9 +39,17 @@ void* allocate(std::size_t nbytes, int device);
 void free(void* p, int device);
 MemoryStats memory_stats(int device);
 void reset_peak(int device);
-// cudaFree of every cached (unused) block on every device; blocks in use stay.
+// Runs the release hooks, then cudaFree of every cached (unused) block on every
+// device; blocks in use stay.
 void empty_cache();
 void empty_cache(int device);
+
+// A release hook gives back to this allocator (free()) the blocks its owner
+// holds only as reusable scratch on `device`. The layer above registers it (this
+// one must not know about it); it runs without the allocator's lock held, so it
+// may call free(), and must not throw. Registering the same hook twice is a no-op.
+using ReleaseHook = void (*)(int device);
+void add_release_hook(ReleaseHook hook);
 // Makes sure the hooks are installed (also done at static init; calling this is
 // harmless and guards against the linker dropping the object file).
 void install_allocator_hooks();
