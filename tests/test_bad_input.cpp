@@ -19,6 +19,7 @@
 #include "nn/safetensors.h"
 #include "nn/weights.h"
 #include "tensor/tensor.h"
+#include "error_test_util.h"
 
 namespace fs = std::filesystem;
 using basin::Error;
@@ -26,21 +27,9 @@ using basin::data::testing::read_bytes;
 using basin::data::testing::TempDir;
 using basin::data::testing::write_bytes;
 
-namespace {
+using basin::testing::expect_error;
 
-// Runs fn, expects a basin::Error (of type E) mentioning every part; prints the
-// message so docs/errors.md can quote what users see.
-template <typename E = Error, typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error mentioning " << (parts.empty() ? "" : parts[0]);
-  } catch (const E& e) {
-    const std::string m = e.what();
-    std::printf("[message] %s\n", m.c_str());
-    for (const auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "'" << p << "' not in: " << m;
-  }
-}
+namespace {
 
 std::string source_file(const std::string& rel) { return std::string(BASIN_SOURCE_DIR) + "/" + rel; }
 

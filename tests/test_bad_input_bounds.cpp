@@ -24,25 +24,16 @@
 #include "data/transforms.h"
 #include "data_test_util.h"
 #include "nn/safetensors.h"
+#include "error_test_util.h"
 
 namespace fs = std::filesystem;
 using namespace basin::data;
 using basin::data::testing::TempDir;
 using basin::data::testing::write_bytes;
 
-namespace {
+using basin::testing::expect_error;
 
-template <typename E = basin::Error, typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error mentioning " << (parts.empty() ? "" : parts[0]);
-  } catch (const E& e) {
-    const std::string m = e.what();
-    std::printf("[message] %s\n", m.c_str());
-    for (const auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "'" << p << "' not in: " << m;
-  }
-}
+namespace {
 
 std::vector<std::uint8_t> idx_header(std::vector<std::uint32_t> dims) {
   std::vector<std::uint8_t> b = {0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};

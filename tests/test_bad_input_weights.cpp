@@ -11,23 +11,14 @@
 #include "nn/safetensors.h"
 #include "nn/weights.h"
 #include "train/model_setup.h"
+#include "error_test_util.h"
 
 using basin::data::testing::TempDir;
 using basin::data::testing::write_bytes;
 
-namespace {
+using basin::testing::expect_error;
 
-template <typename Fn>
-void expect_error(Fn fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error mentioning " << (parts.empty() ? "" : parts[0]);
-  } catch (const basin::Error& e) {
-    const std::string m = e.what();
-    std::printf("[message] %s\n", m.c_str());
-    for (const auto& p : parts) EXPECT_NE(m.find(p), std::string::npos) << "'" << p << "' not in: " << m;
-  }
-}
+namespace {
 
 std::vector<std::uint8_t> st_bytes(const std::string& json, std::size_t data_bytes) {
   std::vector<std::uint8_t> b;
