@@ -11,8 +11,12 @@
 
 namespace basin::io {
 
-inline std::string json_text(const nlohmann::json& j, int indent = -1) {
-  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+// A template so an ordered_json (the safetensors header, whose key order is part
+// of the file) is written in its own order instead of being copied into a
+// sorted nlohmann::json.
+template <typename Json>
+std::string json_text(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 // True when `s` is well-formed UTF-8 (what JSON text can hold unchanged).
