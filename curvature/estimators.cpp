@@ -34,7 +34,7 @@ TraceResult hutchinson_trace(Objective& f, const TraceOptions& options) {
   inner.freeze_pattern = false;
   Tensor hv = Tensor::empty(f.params.shape(), DType::Float32, f.params.device());
   for (int i = 0; i < options.samples; ++i) {
-    Tensor v = random_like(f.params, Distribution::Rademacher, options.seed, static_cast<std::uint64_t>(i), 0.f, 1.f);
+    Tensor v = random_direction(f, Distribution::Rademacher, options.seed, static_cast<std::uint64_t>(i), 0.f, 1.f);
     hvp(f, v, hv, inner);
     double total = 0;
     for (std::size_t b = 0; b < blocks.size(); ++b) {
@@ -65,7 +65,7 @@ PowerResult top_eigenvalue(Objective& f, const PowerOptions& options) {
   PatternFreeze freeze(f, options.hvp.freeze_pattern);
   HvpOptions inner = options.hvp;
   inner.freeze_pattern = false;
-  Tensor v = random_like(f.params, Distribution::Normal, options.seed, 0, 0.f, 1.f);
+  Tensor v = random_direction(f, Distribution::Normal, options.seed, 0, 0.f, 1.f);
   scale_(v, static_cast<float>(1.0 / norm(v)));
   Tensor hv = Tensor::empty(f.params.shape(), DType::Float32, f.params.device());
   PowerResult r;
@@ -102,8 +102,8 @@ GapResult perturbation_gap(Objective& f, const GapOptions& options) {
   RestoreOnExit restore(f.params);
   Tensor u = Tensor::empty(f.params.shape(), DType::Float32, f.params.device());
   for (int i = 0; i < options.samples; ++i) {
-    kernels::random_fill(u, Distribution::Normal, kernels::RandomKey{options.seed, static_cast<std::uint64_t>(i)},
-                         0.f, static_cast<float>(options.sigma));
+    random_direction(f, u, Distribution::Normal, options.seed, static_cast<std::uint64_t>(i), 0.f,
+                     static_cast<float>(options.sigma));
     kernels::axpy(1.f, u, f.params);
     double l = f.loss();
     restore.restore();

@@ -2,7 +2,8 @@
 // The curvature estimators built on hvp(): Hutchinson trace (total and per
 // block), top eigenvalue by power iteration, and the perturbation gap
 // E_U[L(W + U)] - L(W) that NSO's objective approximates by (sigma^2/2) tr(H).
-// Every random vector comes from kernels::random_fill (Philox) keyed by
+// Every random vector comes from kernels::random_fill (Philox, through
+// random_direction in curvature/vec.h: zero on arena padding) keyed by
 // (seed, sample index), so a result is a pure function of (W, data, options).
 #include <cstdint>
 #include <string>

@@ -83,6 +83,7 @@ Objective model_objective(nn::Module& model, const std::vector<LabeledBatch>& ba
   Objective f;
   f.params = arena.params();
   for (const auto& s : arena.segments()) f.blocks.push_back({s.name, s.offset, s.numel});
+  f.padded = true;  // the gaps between segments are the arena's alignment padding
   nn::ParameterArena* ar = &arena;
   f.loss = [st] { return st->pass(false); };
   f.loss_and_grad = [st, ar](Tensor& g) {

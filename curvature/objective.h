@@ -37,6 +37,13 @@ struct Objective {
   std::function<float()> loss;
   // Optional partition of params for per-block traces; empty = one block "all".
   std::vector<ParamBlock> blocks;
+  // True: only the elements inside `blocks` are parameters; the rest of params is
+  // alignment padding that the loss never reads (a model's ParameterArena, whose
+  // tensors start 256-byte aligned). Random directions are then zero on the
+  // padding and hold, in the blocks, the values a packed vector (blocks back to
+  // back) would get, so every estimate is the one of the packed parameters; the
+  // parameter count is the blocks' total. Blocks must then be sorted and disjoint.
+  bool padded = false;
   // Optional hooks around a finite-difference HVP: freeze_pattern() is called at
   // the base point W before differencing and release_pattern() after, so a model
   // can pin its ReLU activation pattern to the one of W (see docs/curvature.md:
@@ -48,5 +55,8 @@ struct Objective {
 // Checks the objective is usable (defined closures, flat contiguous float32
 // params, blocks inside [0, P)). Throws basin::Error naming `who`.
 void check_objective(const Objective& f, const char* who);
+
+// The number of parameters: the blocks' total when padded, else params' length.
+std::int64_t num_parameters(const Objective& f);
 
 }  // namespace basin::curvature

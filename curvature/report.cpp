@@ -9,7 +9,7 @@ namespace basin::curvature {
 HessianReport hessian_report(Objective& f, const HessianOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   HessianReport r;
-  r.num_params = f.params.numel();
+  r.num_params = num_parameters(f);
   TraceOptions to;
   to.samples = o.trace_samples;
   to.seed = o.seed;

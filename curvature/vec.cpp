@@ -36,6 +36,28 @@ Tensor random_like(const Tensor& like, kernels::Distribution dist, std::uint64_t
   return out;
 }
 
+void random_direction(const Objective& f, Tensor& out, kernels::Distribution dist, std::uint64_t seed,
+                      std::uint64_t stream, float a, float b) {
+  const kernels::RandomKey key{seed, stream};
+  if (!f.padded) return kernels::random_fill(out, dist, key, a, b);
+  Tensor packed = Tensor::empty({num_parameters(f)}, DType::Float32, out.device());
+  kernels::random_fill(packed, dist, key, a, b);
+  kernels::fill(out, 0.0);
+  std::int64_t pos = 0;
+  for (const auto& blk : f.blocks) {
+    Tensor dst = Tensor::make_view(out.storage(), {blk.numel}, {1}, out.offset() + blk.offset, DType::Float32);
+    kernels::copy(Tensor::make_view(packed.storage(), {blk.numel}, {1}, pos, DType::Float32), dst);
+    pos += blk.numel;
+  }
+}
+
+Tensor random_direction(const Objective& f, kernels::Distribution dist, std::uint64_t seed, std::uint64_t stream,
+                        float a, float b) {
+  Tensor out = Tensor::empty(f.params.shape(), DType::Float32, f.params.device());
+  random_direction(f, out, dist, seed, stream, a, b);
+  return out;
+}
+
 void scale_(Tensor& x, float s) { kernels::scalar(kernels::BinaryOp::Mul, x, s, x); }
 
 RestoreOnExit::RestoreOnExit(Tensor& target) : target_(target) {
@@ -64,6 +86,20 @@ void check_objective(const Objective& f, const char* who) {
     BASIN_CHECK(b.offset >= 0 && b.numel >= 0 && b.offset + b.numel <= f.params.numel(),
                 who << ": block '" << b.name << "' [" << b.offset << ", " << b.offset + b.numel
                     << ") lies outside the " << f.params.numel() << " parameters");
+  if (f.padded) {
+    BASIN_CHECK(!f.blocks.empty(), who << ": a padded objective needs its blocks (the parameters' ranges)");
+    for (std::size_t i = 1; i < f.blocks.size(); ++i)
+      BASIN_CHECK(f.blocks[i].offset >= f.blocks[i - 1].offset + f.blocks[i - 1].numel,
+                  who << ": blocks '" << f.blocks[i - 1].name << "' and '" << f.blocks[i].name
+                      << "' overlap or are out of order (a padded objective needs sorted, disjoint blocks)");
+  }
+}
+
+std::int64_t num_parameters(const Objective& f) {
+  if (!f.padded) return f.params.numel();
+  std::int64_t n = 0;
+  for (const auto& b : f.blocks) n += b.numel;
+  return n;
 }
 
 }  // namespace basin::curvature

@@ -9,6 +9,8 @@
 
 namespace basin::curvature {
 
+struct Objective;
+
 // sum_i a_i * b_i (same shape, same device), accumulated by the reduce kernel.
 double dot(const Tensor& a, const Tensor& b);
 double norm(const Tensor& a);
@@ -17,6 +19,13 @@ double dot_range(const Tensor& a, const Tensor& b, std::int64_t offset, std::int
 // A new [P] tensor like `like` (same device) filled from Philox (seed, stream).
 Tensor random_like(const Tensor& like, kernels::Distribution dist, std::uint64_t seed, std::uint64_t stream,
                    float a, float b);
+// Fills `out` (shaped like f.params) with a random direction keyed by (seed,
+// stream): random_fill's values, but with Objective::padded zero on the padding
+// and the values of a packed fill (the blocks back to back) in the blocks.
+void random_direction(const Objective& f, Tensor& out, kernels::Distribution dist, std::uint64_t seed,
+                      std::uint64_t stream, float a, float b);
+Tensor random_direction(const Objective& f, kernels::Distribution dist, std::uint64_t seed, std::uint64_t stream,
+                        float a, float b);
 // x *= s, in place.
 void scale_(Tensor& x, float s);
 

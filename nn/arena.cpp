@@ -1,11 +1,46 @@
 #include "nn/arena.h"
 
+#include <cstdint>
+#include <cstdlib>
 #include <unordered_set>
 
 #include "autograd/grad_mode.h"
 #include "kernels/fill_copy.h"
 
 namespace basin::nn {
+
+namespace {
+
+constexpr std::size_t kAlignBytes = kArenaAlign * sizeof(float);
+
+std::int64_t round_up(std::int64_t n) { return (n + kArenaAlign - 1) / kArenaAlign * kArenaAlign; }
+
+// A zeroed float32 buffer of n elements whose first element is 256-byte aligned:
+// the CPU allocator only promises 64 bytes, so the CPU block is allocated here;
+// CUDA blocks come from cudaMalloc (256-byte aligned or better) through the
+// caching allocator, which hands out whole blocks.
+Tensor aligned_zeros(std::int64_t n, Device device) {
+  const std::size_t nbytes = static_cast<std::size_t>(n) * sizeof(float);
+  std::shared_ptr<Storage> st;
+  if (device.is_cpu()) {
+    void* p = nullptr;
+    if (nbytes) {
+      p = std::aligned_alloc(kAlignBytes, (nbytes + kAlignBytes - 1) / kAlignBytes * kAlignBytes);
+      if (!p) throw OutOfMemoryError("ParameterArena: CPU allocation of " + std::to_string(nbytes) + " bytes failed");
+    }
+    st = Storage::wrap(p, nbytes, device, [](void* q) { std::free(q); });
+  } else {
+    st = Storage::allocate(nbytes, device);
+  }
+  BASIN_CHECK(reinterpret_cast<std::uintptr_t>(st->data()) % kAlignBytes == 0,
+              "ParameterArena: the " << device.str() << " allocator returned a block not aligned to " << kAlignBytes
+                                     << " bytes");
+  Tensor t = Tensor::make_view(st, {n}, {1}, 0, DType::Float32);
+  kernels::fill(t, 0.0);
+  return t;
+}
+
+}  // namespace
 
 void rebind_impl(const Tensor& t, const Tensor& view) {
   TensorImpl& dst = t.impl();
@@ -26,12 +61,14 @@ ParameterArena::ParameterArena(const std::vector<std::pair<std::string, Tensor>>
     BASIN_CHECK(p.dtype() == DType::Float32,
                 "ParameterArena: parameter " << name << " is " << dtype_name(p.dtype()) << ", expected float32");
     if (!seen.insert(&p.impl()).second) continue;
-    segments_.push_back({name, numel_, p.numel(), p.shape(), p.dim() <= 1});
+    segments_.push_back({name, size_, p.numel(), p.shape(), p.dim() <= 1});
     tensors_.push_back(p);
     numel_ += p.numel();
+    size_ = round_up(size_ + p.numel());
   }
-  params_ = Tensor::empty({numel_}, DType::Float32, device);
-  grads_ = Tensor::zeros({numel_}, DType::Float32, device);
+  // Both zeroed: the padding starts (and stays) zero.
+  params_ = aligned_zeros(size_, device);
+  grads_ = aligned_zeros(size_, device);
   params_.set_name("arena.params");
   grads_.set_name("arena.grads");
   for (size_t i = 0; i < segments_.size(); ++i) {

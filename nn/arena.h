@@ -11,6 +11,15 @@
 //
 // The contract the optimizers build on: params(), grads(), segments(),
 // zero_grad(). Segment order is the model's named_parameters() order.
+//
+// Alignment: each segment starts at a multiple of kArenaAlign elements (256
+// bytes) and both buffers are 256-byte aligned, so every parameter and gradient
+// handed to cuDNN/cuBLAS is aligned for vectorized kernels. The gaps between
+// segments are padding: zero in params() and grads() when the arena is built,
+// and kept zero because every arena kernel maps a zero weight with a zero
+// gradient to zero (perturbations write noise there, but are always undone by a
+// full-buffer restore). Nothing reads the padding. numel() counts parameters;
+// size() is the buffers' length, padding included.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -20,9 +29,12 @@
 
 namespace basin::nn {
 
+// Segment offsets are rounded up to this many float32 elements (256 bytes).
+inline constexpr std::int64_t kArenaAlign = 64;
+
 struct ArenaSegment {
   std::string name;        // "layer1.0.conv1.weight"
-  std::int64_t offset;     // first element in params()/grads()
+  std::int64_t offset;     // first element in params()/grads(), a multiple of kArenaAlign
   std::int64_t numel;
   Shape shape;
   bool is_bias_or_norm;    // rank <= 1 (biases, norm scales/shifts): usually no weight decay
@@ -43,7 +55,10 @@ class ParameterArena {
   const std::vector<ArenaSegment>& segments() const { return segments_; }
   // The parameter handles, in segment order.
   const std::vector<Tensor>& tensors() const { return tensors_; }
+  // Parameters (the sum of the segments' numel), padding not counted.
   std::int64_t numel() const { return numel_; }
+  // Length of params() and grads(): the parameters plus the alignment padding.
+  std::int64_t size() const { return size_; }
   Device device() const { return device_; }
 
   // Zeroes grads() and re-points every parameter's .grad at its view (in case
@@ -58,6 +73,7 @@ class ParameterArena {
  private:
   Device device_;
   std::int64_t numel_ = 0;
+  std::int64_t size_ = 0;
   Tensor params_, grads_;
   std::vector<ArenaSegment> segments_;
   std::vector<Tensor> tensors_;

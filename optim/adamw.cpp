@@ -26,17 +26,17 @@ void AdamW::update() {
 
 void AdamW::save_state(StateMap& out, const std::string& prefix) const {
   out[prefix + "step"] = int_scalar(steps_);
-  out[prefix + "exp_avg"] = copy_flat(m_);
-  out[prefix + "exp_avg_sq"] = copy_flat(v_);
-  if (vmax_.defined()) out[prefix + "max_exp_avg_sq"] = copy_flat(vmax_);
+  out[prefix + "exp_avg"] = arena_.pack(m_);
+  out[prefix + "exp_avg_sq"] = arena_.pack(v_);
+  if (vmax_.defined()) out[prefix + "max_exp_avg_sq"] = arena_.pack(vmax_);
 }
 
 void AdamW::load_state(const StateMap& in, const std::string& prefix) {
   std::int64_t s = read_int(in, prefix + "step");
   BASIN_CHECK(s >= 0, "AdamW::load_state: negative step " << s);
-  load_flat(m_, find_state(in, prefix + "exp_avg"), prefix + "exp_avg");
-  load_flat(v_, find_state(in, prefix + "exp_avg_sq"), prefix + "exp_avg_sq");
-  if (vmax_.defined()) load_flat(vmax_, find_state(in, prefix + "max_exp_avg_sq"), prefix + "max_exp_avg_sq");
+  arena_.unpack(m_, find_state(in, prefix + "exp_avg"), prefix + "exp_avg");
+  arena_.unpack(v_, find_state(in, prefix + "exp_avg_sq"), prefix + "exp_avg_sq");
+  if (vmax_.defined()) arena_.unpack(vmax_, find_state(in, prefix + "max_exp_avg_sq"), prefix + "max_exp_avg_sq");
   steps_ = s;
 }
 

@@ -3,6 +3,13 @@
 // more: the flat parameters, the flat gradients, which element ranges get no
 // weight decay, and how to zero the gradients. Tests build one by hand from two
 // flat tensors; a model's nn::ParameterArena becomes one through arena_ref().
+//
+// A model's arena is padded (nn/arena.h: each tensor starts 256-byte aligned):
+// `layout` then lists the element ranges that hold parameters. The update
+// kernels run over the whole buffer (padding stays zero: zero weight, zero
+// gradient, zero state in, zero out), and optimizer state is saved packed, the
+// layout's ranges back to back, so a checkpoint does not depend on the padding
+// (and files written before the padding existed still load).
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,8 +23,12 @@ struct ArenaRef {
   Tensor grads;                     // [P] float32, contiguous, same device
   kernels::ArenaRanges no_decay;    // sorted, disjoint [begin, end) ranges: no weight decay there
   std::function<void()> zero_grad;  // optional; default: fill grads with 0
+  kernels::ArenaRanges layout;      // sorted, disjoint ranges holding parameters; empty: all of [0, P)
 
+  // Length of the buffers (padding included): the size of every state buffer.
   std::int64_t numel() const { return params.numel(); }
+  // Parameters only (the sum of layout's ranges; numel() without a layout).
+  std::int64_t packed_numel() const;
   Device device() const { return params.device(); }
   void clear_grads() const {
     if (zero_grad) zero_grad();
@@ -27,8 +38,13 @@ struct ArenaRef {
     }
   }
   // Throws with `who` in the message unless params/grads are matching flat arenas
-  // and no_decay is well formed.
+  // and no_decay and layout are well formed.
   void check(const char* who) const;
+  // A new [packed_numel()] copy of the layout's ranges of the arena-shaped `t`.
+  Tensor pack(const Tensor& t) const;
+  // Zeroes the arena-shaped `dst` and writes the packed `src` (any device) into
+  // the layout's ranges; throws naming `key` if src has not packed_numel() floats.
+  void unpack(Tensor& dst, const Tensor& src, const std::string& key) const;
 };
 
 // Sorts and merges touching ranges ([0,3) + [3,5) -> [0,5)).
@@ -44,6 +60,8 @@ ArenaRef arena_ref(Arena& arena, bool decay_bias_and_norm = false) {
   ArenaRef r;
   r.params = arena.params();
   r.grads = arena.grads();
+  for (const auto& s : arena.segments()) r.layout.emplace_back(s.offset, s.offset + s.numel);
+  r.layout = merge_ranges(std::move(r.layout));
   if (!decay_bias_and_norm) {
     for (const auto& s : arena.segments())
       if (s.is_bias_or_norm) r.no_decay.emplace_back(s.offset, s.offset + s.numel);

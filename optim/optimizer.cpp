@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/fill_copy.h"
+
 namespace basin::optim {
 
 void ArenaRef::check(const char* who) const {
@@ -13,6 +15,14 @@ void ArenaRef::check(const char* who) const {
   BASIN_CHECK(params.numel() == grads.numel() && params.device() == grads.device(),
               who << ": params " << params.str() << " and grads " << grads.str() << " do not match");
   kernels::check_ranges(who, no_decay, params.numel());
+  kernels::check_ranges(who, layout, params.numel());
+}
+
+std::int64_t ArenaRef::packed_numel() const {
+  if (layout.empty()) return numel();
+  std::int64_t n = 0;
+  for (const auto& [b, e] : layout) n += e - b;
+  return n;
 }
 
 kernels::ArenaRanges merge_ranges(kernels::ArenaRanges r) {
@@ -56,6 +66,44 @@ void load_flat(Tensor& dst, const Tensor& src, const std::string& key) {
   Tensor s = src.device() == dst.device() ? src : src.to(dst.device());
   if (!s.is_contiguous()) s = s.contiguous();
   kernels::arena_copy(dst, flat_view(s));
+}
+
+namespace {
+// [begin, begin + n) of the contiguous flat float32 tensor t, as a view.
+Tensor range_view(const Tensor& t, std::int64_t begin, std::int64_t n) {
+  return Tensor::make_view(t.storage(), {n}, {1}, t.offset() + begin, DType::Float32);
+}
+}  // namespace
+
+Tensor ArenaRef::pack(const Tensor& t) const {
+  BASIN_CHECK(t.numel() == numel(), "optimizer state: " << t.str() << " is not arena-shaped (" << numel() << ")");
+  if (layout.empty()) return copy_flat(t);
+  Tensor src = flat_view(t);
+  Tensor out = Tensor::empty({packed_numel()}, DType::Float32, t.device());
+  std::int64_t pos = 0;
+  for (const auto& [b, e] : layout) {
+    Tensor dst = range_view(out, pos, e - b);
+    kernels::copy(range_view(src, b, e - b), dst);
+    pos += e - b;
+  }
+  return out;
+}
+
+void ArenaRef::unpack(Tensor& dst, const Tensor& src, const std::string& key) const {
+  if (layout.empty()) return load_flat(dst, src, key);
+  BASIN_CHECK(src.dtype() == DType::Float32 && src.numel() == packed_numel(),
+              "load_state: '" << key << "' is " << src.str() << ", expected float32 with " << packed_numel()
+                              << " elements (one per parameter)");
+  Tensor s = src.device() == dst.device() ? src : src.to(dst.device());
+  if (!s.is_contiguous()) s = s.contiguous();
+  s = flat_view(s);
+  kernels::arena_fill(dst, 0.0f);  // the padding
+  std::int64_t pos = 0;
+  for (const auto& [b, e] : layout) {
+    Tensor d = range_view(dst, b, e - b);
+    kernels::copy(range_view(s, pos, e - b), d);
+    pos += e - b;
+  }
 }
 
 Tensor int_scalar(std::int64_t v) { return Tensor::from_vector(std::vector<std::int64_t>{v}, {1}); }

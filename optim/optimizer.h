@@ -19,6 +19,8 @@
 // State (momentum buffers, step counts, RNG position) goes to and comes from a
 // name -> Tensor map, which the trainer writes with the model's safetensors; a
 // run resumed from it takes exactly the steps the uninterrupted run would take.
+// Arena-shaped buffers are stored packed (ArenaRef::pack: parameters only, no
+// alignment padding).
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -19,13 +19,14 @@ void SGD::update() {
 
 void SGD::save_state(StateMap& out, const std::string& prefix) const {
   out[prefix + "step"] = int_scalar(steps_);
-  if (buf_.defined()) out[prefix + "momentum_buffer"] = copy_flat(buf_);
+  if (buf_.defined()) out[prefix + "momentum_buffer"] = arena_.pack(buf_);
 }
 
 void SGD::load_state(const StateMap& in, const std::string& prefix) {
   std::int64_t s = read_int(in, prefix + "step");
   BASIN_CHECK(s >= 0, "SGD::load_state: negative step " << s);
-  if (buf_.defined() && s > 0) load_flat(buf_, find_state(in, prefix + "momentum_buffer"), prefix + "momentum_buffer");
+  if (buf_.defined() && s > 0)
+    arena_.unpack(buf_, find_state(in, prefix + "momentum_buffer"), prefix + "momentum_buffer");
   steps_ = s;
 }
 

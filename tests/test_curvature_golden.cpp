@@ -65,8 +65,9 @@ Loaded load(const std::string& name, std::shared_ptr<nn::Module> model, Device d
   L.model = model;
   L.f = model_objective(*model, {{file.get("input"), file.get("labels")}});
   const std::int64_t P = L.f.params.numel();
-  L.v = Tensor::empty({P}, DType::Float32, dev);
-  L.hv_want = Tensor::empty({P}, DType::Float32, dev);
+  // Zeros on the arena's alignment padding (the loss ignores it; Hv is 0 there).
+  L.v = Tensor::zeros({P}, DType::Float32, dev);
+  L.hv_want = Tensor::zeros({P}, DType::Float32, dev);
   for (const auto& s : model->arena().segments()) {
     Tensor dv = L.v.slice(0, s.offset, s.offset + s.numel);
     Tensor dh = L.hv_want.slice(0, s.offset, s.offset + s.numel);
