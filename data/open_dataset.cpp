@@ -38,6 +38,25 @@ DatasetPair open_dataset(const std::string& spec, int channels, SplitLimits limi
   return {tr, te};
 }
 
+DatasetPtr open_split(const std::string& spec, const std::string& split, int channels, std::int64_t limit) {
+  BASIN_CHECK(split == "test" || split == "train", "split must be test or train, got " << split);
+  const bool test = split == "test";
+  std::error_code ec;
+  const fs::path root(spec);
+  fs::path dir = root / split;
+  if (test && !fs::is_directory(dir, ec)) dir = root / "val";
+  const bool folder = fs::is_directory(root, ec);
+  // Fashion-MNIST, or a folder with both splits: open_dataset's checks apply.
+  if (!folder || (fs::is_directory(root / "train", ec) && fs::is_directory(dir, ec))) {
+    DatasetPair p = open_dataset(spec, channels, {test ? 0 : limit, test ? limit : 0});
+    return test ? p.test : p.train;
+  }
+  BASIN_CHECK(fs::is_directory(dir, ec), "dataset " << spec << ": no " << (test ? "test/ or val/" : "train/")
+                                                    << " folder (expected " << spec << "/"
+                                                    << (test ? "test" : "train") << "/<class>/<image>)");
+  return std::make_shared<ImageFolderDataset>(dir.string(), channels);
+}
+
 std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir) {
   const auto& names = data.class_names();
   // Class folders are made on first use: an empty one would make the export

@@ -19,6 +19,12 @@ struct SplitLimits {
 };
 DatasetPair open_dataset(const std::string& spec, int channels = 3, SplitLimits limits = {});
 
+// One split for evaluation: `split` "train" or "test" (a folder's test/, else
+// val/). A folder needs only that split (`basin eval --data DIR` on a folder
+// holding just val/); when train/ is there too, both must have the same classes
+// as open_dataset requires. `limit` as in SplitLimits.
+DatasetPtr open_split(const std::string& spec, const std::string& split, int channels = 3, std::int64_t limit = 0);
+
 // Writes OUT/train/<class>/<index>.png and OUT/test/<class>/<index>.png for the
 // two datasets (PNG through a temporary name and a rename, so an interrupted
 // export never leaves a half-written PNG under its final name; files already

@@ -7,6 +7,7 @@
 
 #include "io/json_text.h"
 #include "optim/registry.h"
+#include "tools/cli_checks.h"
 #include "tools/command.h"
 #include "tools/profile_report.h"
 #include "train/run_dir.h"
@@ -39,13 +40,14 @@ void run(TrainCli& cli) {
     if (given(cli.cmd, "--epochs")) saved.epochs = c.epochs;
     if (given(cli.cmd, "--workers")) saved.workers = c.workers;
     if (given(cli.cmd, "--device")) saved.device = c.device;
+    if (given(cli.cmd, "--log-every")) saved.log_every = c.log_every;
     saved.json = c.json;
     saved.max_steps = c.max_steps;  // a limit of the interrupted invocation does not carry over
     saved.out = cli.resume;
     for (const CLI::Option* opt : cli.cmd->get_options()) {
       const std::string& n = opt->get_name();
       if (opt->count() == 0 || n == "--resume" || n == "--epochs" || n == "--workers" || n == "--json" ||
-          n == "--device" || n == "--max-steps" || n == "--quiet" || n == "--profile" || n == "--help")
+          n == "--device" || n == "--max-steps" || n == "--log-every" || n == "--quiet" || n == "--profile" || n == "--help")
         continue;
       std::fprintf(stderr, "basin train: warning: %s is ignored with --resume (the run keeps its config.json)\n",
                    n.c_str());
@@ -163,6 +165,8 @@ void add_run_options(CLI::App* cmd, TrainCli& cli) {
   cmd->add_option("--batch-size", c.batch_size, "Batch size")->capture_default_str()->group(g_run);
   cmd->add_option("--max-steps", c.max_steps, "Stop after N optimizer steps in all (with a checkpoint; --resume continues)")
       ->group(g_run);
+  cmd->add_option("--log-every", c.log_every, "A line in RUNDIR/steps.jsonl every N steps: epoch, step, loss, lr, img/s (0: none)")
+      ->capture_default_str()->check(basin::tools::at_least(0))->group(g_run);
   cmd->add_option("--seed", c.seed, "Seed of initialization, data order, augmentation and noise")
       ->capture_default_str()->group(g_run);
   cmd->add_option("--device", c.device, "auto | cpu | cuda | cuda:N")->capture_default_str()->group(g_run);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "tensor/error.h"
 #include "tools/cli_checks.h"
@@ -26,6 +27,7 @@ int& exit_status() {
 int main(int argc, char** argv) {
   using namespace basin::tools;
   CLI::App app{"basin: train, evaluate and inspect flat-minima models (NSO, SAM, SGD) on CPU or CUDA"};
+  app.set_version_flag("--version", std::string("basin ") + BASIN_VERSION, "Print basin's version and exit");
   app.require_subcommand(1);
   auto& registry = command_registry();
   std::sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.name < b.name; });

@@ -144,8 +144,8 @@ void TrainConfig::validate() const {
               "train: --label-smoothing must be in [0, 1), got " << label_smoothing);
   BASIN_CHECK(workers >= 0, "train: --workers must be >= 0, got " << workers);
   BASIN_CHECK(image_size >= 0 && eval_resize >= 0, "train: --image-size and --eval-resize must be >= 0");
-  BASIN_CHECK(limit_train >= 0 && limit_test >= 0 && max_steps >= 0,
-              "train: --limit-train, --limit-test and --max-steps must be >= 0");
+  BASIN_CHECK(limit_train >= 0 && limit_test >= 0 && max_steps >= 0 && log_every >= 0,
+              "train: --limit-train, --limit-test, --max-steps and --log-every must be >= 0");
   BASIN_CHECK(warmup_epochs >= 0 && step_size >= 0 && gamma > 0, "train: bad schedule settings");
   static const std::vector<std::string> activations{"relu", "tanh"};
   CHECK_CHOICE(activation, activations);
@@ -167,7 +167,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"gamma", c.gamma},         {"warmup_epochs", c.warmup_epochs}, {"sigma", c.sigma},
       {"k", c.k},                 {"rho", c.rho},                 {"noise", c.noise},
       {"label_smoothing", c.label_smoothing}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
-      {"max_steps", c.max_steps}, {"seed", c.seed},               {"device", c.device},
+      {"max_steps", c.max_steps}, {"log_every", c.log_every}, {"seed", c.seed},               {"device", c.device},
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
       {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters},
@@ -175,7 +175,7 @@ nlohmann::json to_json(const TrainConfig& c) {
 }
 
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
-  static const std::set<std::string> may_change{"epochs", "max_steps", "workers", "device", "json", "out"};
+  static const std::set<std::string> may_change{"epochs", "max_steps", "log_every", "workers", "device", "json", "out"};
   const nlohmann::json ja = to_json(a), jb = to_json(b);
   std::vector<std::string> keys;
   for (auto it = ja.begin(); it != ja.end(); ++it)
@@ -214,7 +214,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("step_size", c.step_size); get("gamma", c.gamma); get("warmup_epochs", c.warmup_epochs);
   get("sigma", c.sigma); get("k", c.k); get("rho", c.rho); get("noise", c.noise);
   get("label_smoothing", c.label_smoothing); get("epochs", c.epochs); get("batch_size", c.batch_size);
-  get("max_steps", c.max_steps); get("seed", c.seed); get("device", c.device);
+  get("max_steps", c.max_steps); get("log_every", c.log_every); get("seed", c.seed); get("device", c.device);
   get("on_nonfinite", c.on_nonfinite); get("out", c.out); get("json", c.json);
   get("hessian_every", c.hessian_every); get("hessian_subset", c.hessian_subset);
   get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);

@@ -52,6 +52,7 @@ struct TrainConfig {
   int epochs = 4;
   std::int64_t batch_size = 128;
   std::int64_t max_steps = 0;           // stop (with a checkpoint) after this many steps in total (0: no limit)
+  std::int64_t log_every = 50;          // a steps.jsonl line every N steps (0: none)
   std::uint64_t seed = 0;
   std::string device = "auto";          // auto | cpu | cuda | cuda:N
   std::string on_nonfinite = "stop";    // stop | skip: what a NaN/Inf loss does

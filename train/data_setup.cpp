@@ -1,6 +1,7 @@
 #include "train/data_setup.h"
 
 #include "data/open_dataset.h"
+#include "data/seeded_sample.h"
 #include "train/subset_dataset.h"
 
 namespace basin::train {
@@ -13,6 +14,14 @@ const std::vector<float> kFashionMean{0.2860f}, kFashionStd{0.3530f};
 const std::vector<float> kImageNetMean{0.485f, 0.456f, 0.406f}, kImageNetStd{0.229f, 0.224f, 0.225f};
 
 }  // namespace
+
+data::DatasetPtr limit_split(const std::string& data_spec, data::DatasetPtr ds, std::int64_t n, std::uint64_t seed,
+                             bool test_split) {
+  if (n <= 0 || n >= ds->size()) return ds;
+  if (is_fashion(data_spec)) return std::make_shared<SubsetDataset>(ds, n);
+  const std::uint64_t stream = seed * 2 + (test_split ? 1 : 0);
+  return std::make_shared<SubsetDataset>(ds, data::seeded_sample(ds->size(), n, stream));
+}
 
 int default_image_size(const std::string& data_spec) { return is_fashion(data_spec) ? 28 : 224; }
 
@@ -31,8 +40,8 @@ data::TransformPtr eval_transform(const std::string& data_spec, int image_size, 
 RunData make_run_data(const TrainConfig& c, Device device) {
   RunData r;
   r.sets = data::open_dataset(c.data, 3, {c.limit_train, c.limit_test});
-  if (c.limit_train > 0) r.sets.train = std::make_shared<SubsetDataset>(r.sets.train, c.limit_train);
-  if (c.limit_test > 0) r.sets.test = std::make_shared<SubsetDataset>(r.sets.test, c.limit_test);
+  r.sets.train = limit_split(c.data, r.sets.train, c.limit_train, c.seed, false);
+  r.sets.test = limit_split(c.data, r.sets.test, c.limit_test, c.seed, true);
   BASIN_CHECK(r.sets.train->size() > 0, "dataset " << c.data << ": the training set is empty");
   BASIN_CHECK(r.sets.test->size() > 0, "dataset " << c.data << ": the test set is empty");
   r.channels = r.sets.train->channels();

@@ -26,6 +26,12 @@ RunData make_run_data(const TrainConfig& c, Device device);
 
 // The evaluation transform for `data_spec` (also used by `basin eval`).
 data::TransformPtr eval_transform(const std::string& data_spec, int image_size, int eval_resize);
+// --limit-train / --limit-test / eval's --limit: at most n samples of `ds` (0:
+// all). Fashion-MNIST (whose files are in no class order) keeps its first n, read
+// no further; an image folder (listed class by class) takes a seeded sample
+// across classes (data/seeded_sample.h), the test split from another stream.
+data::DatasetPtr limit_split(const std::string& data_spec, data::DatasetPtr ds, std::int64_t n, std::uint64_t seed,
+                             bool test_split);
 // The image size used when --image-size is 0.
 int default_image_size(const std::string& data_spec);
 

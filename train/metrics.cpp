@@ -5,6 +5,14 @@
 
 namespace basin::train {
 
+nlohmann::json to_json(const StepMetrics& m) {
+  return nlohmann::json{{"epoch", m.epoch},
+                        {"step", m.step},
+                        {"loss", m.has_loss ? nlohmann::json(m.loss) : nlohmann::json()},
+                        {"lr", m.lr},
+                        {"images_per_s", m.images_per_s}};
+}
+
 nlohmann::json to_json(const EpochMetrics& m) {
   nlohmann::json j{{"epoch", m.epoch},         {"lr", m.lr},
                    {"train_loss", m.train_loss}, {"train_acc", m.train_acc},

@@ -40,6 +40,18 @@ struct EpochMetrics {
   double hessian_seconds = 0;  // time of the measurement (not in `seconds`)
 };
 
+// One line of RUNDIR/steps.jsonl (--log-every N): where the run stands after
+// `step` steps in all. loss is the step's training loss (its first pass), null
+// when the step was skipped as non-finite; images_per_s is over the steps since
+// the previous line or the start of the epoch, whichever is later.
+struct StepMetrics {
+  int epoch = 0;          // 1-based
+  std::int64_t step = 0;  // steps done in all, 1-based
+  bool has_loss = false;
+  double loss = 0, lr = 0, images_per_s = 0;
+};
+nlohmann::json to_json(const StepMetrics& m);
+
 nlohmann::json to_json(const EpochMetrics& m);
 // The line to_json wrote, read back (throws on a missing or mistyped key).
 EpochMetrics metrics_from_json(const nlohmann::json& j);

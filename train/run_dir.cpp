@@ -107,7 +107,7 @@ void check_fresh_run_folder(const std::string& path, bool we_hold_the_lock) {
 
 void remove_new_run_folder(const std::string& path) {
   const RunDir dir{path};
-  for (const std::string& f : {RunLock::file_in(path), dir.config(), dir.metrics(), dir.checkpoint(), dir.model()})
+  for (const std::string& f : {RunLock::file_in(path), dir.config(), dir.metrics(), dir.steps(), dir.checkpoint(), dir.model()})
     ::unlink(f.c_str());
   ::rmdir(path.c_str());  // fails, harmlessly, if anything else is there
 }
@@ -145,6 +145,24 @@ void truncate_metrics(const RunDir& dir, int last_epoch) {
     }
   f.close();
   io::write_file_atomic(dir.metrics(), kept);
+}
+
+void truncate_steps(const RunDir& dir, std::int64_t last_step) {
+  std::ifstream f(dir.steps());
+  if (!f) return;
+  std::string line, kept;
+  std::int64_t previous = 0;  // lines in increasing step order; anything else (a torn line) is dropped
+  while (std::getline(f, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) continue;
+    const auto step = j["step"].get<std::int64_t>();
+    if (step > previous && step <= last_step) {
+      kept += line + "\n";
+      previous = step;
+    }
+  }
+  f.close();
+  io::write_file_atomic(dir.steps(), kept);
 }
 
 std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch) {

@@ -2,6 +2,7 @@
 // The run folder: everything a training run leaves behind.
 //   config.json        every setting (TrainConfig), enough to --resume
 //   metrics.jsonl      one JSON object per finished epoch
+//   steps.jsonl        one JSON object every --log-every steps (train/metrics.h StepMetrics)
 //   checkpoint.safetensors  written atomically at each epoch end and on SIGINT
 //   model.safetensors  the final weights (torchvision names)
 //   .lock              flocked by the one process writing the folder (train/run_lock.h)
@@ -20,6 +21,7 @@ struct RunDir {
 
   std::string config() const { return path + "/config.json"; }
   std::string metrics() const { return path + "/metrics.jsonl"; }
+  std::string steps() const { return path + "/steps.jsonl"; }
   std::string checkpoint() const { return path + "/checkpoint.safetensors"; }
   std::string model() const { return path + "/model.safetensors"; }
 };
@@ -48,6 +50,9 @@ TrainConfig read_config(const RunDir& dir);
 // so no epoch ever has two lines.
 void truncate_metrics(const RunDir& dir, int last_epoch);
 // The metrics line of `epoch` (1-based), if metrics.jsonl has a well-formed one.
+// Rewrites steps.jsonl (atomically) to hold only its lines of steps 1..last_step,
+// so a resumed run appends after the checkpoint's step without repeating lines.
+void truncate_steps(const RunDir& dir, std::int64_t last_step);
 std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch);
 
 }  // namespace basin::train

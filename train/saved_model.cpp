@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "io/json_text.h"
 #include "nn/safetensors.h"
 #include "train/data_setup.h"
 
@@ -47,7 +48,33 @@ struct Metadata {
   }
 };
 
+// "class_names": a JSON array of strings, else an error naming the key and the file.
+std::vector<std::string> class_names_of(const Metadata& meta) {
+  const std::string* v = meta.find("class_names");
+  if (!v) return {};
+  nlohmann::json j = nlohmann::json::parse(*v, nullptr, /*allow_exceptions=*/false);
+  bool ok = j.is_array();
+  for (const auto& e : j) ok = ok && e.is_string();
+  BASIN_CHECK(ok, "weights " << meta.file << ": metadata 'class_names' is not a JSON array of strings");
+  return j.get<std::vector<std::string>>();
+}
+
+// What the run stored beside the model's shape: class names and preprocessing.
+void read_data_entries(const Metadata& meta, SavedModel& s) {
+  s.class_names = class_names_of(meta);
+  s.num_classes = meta.positive_int("num_classes", 1 << 24);
+  if (s.num_classes == 0) s.num_classes = static_cast<std::int64_t>(s.class_names.size());
+  BASIN_CHECK(s.class_names.empty() || static_cast<std::int64_t>(s.class_names.size()) == s.num_classes,
+              "weights " << meta.file << ": metadata 'class_names' holds " << s.class_names.size()
+                         << " names for 'num_classes' " << s.num_classes);
+  s.in_channels = meta.positive_int("in_channels", 4);
+  s.eval_resize = meta.positive_int("eval_resize", 65536);
+  if (const std::string* d = meta.find("data")) s.trained_data = *d;
+}
+
 }  // namespace
+
+std::string class_names_metadata(const std::vector<std::string>& names) { return io::json_text(nlohmann::json(names)); }
 
 SavedModel resolve_saved_model(const std::string& weights, const std::string& data_spec, const ModelOverrides& o) {
   Metadata meta{weights, {}};
@@ -75,6 +102,7 @@ SavedModel resolve_saved_model(const std::string& weights, const std::string& da
   s.image_size = o.image_size > 0 ? o.image_size : meta.positive_int("image_size", 65536);
   if (s.image_size <= 0) s.image_size = default_image_size(data_spec);
   c.small_input = resolve_small_input(c.small_input, data_spec, s.image_size);
+  read_data_entries(meta, s);
   return s;
 }
 

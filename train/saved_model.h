@@ -4,9 +4,11 @@
 // activation, small_input, image_size, ...); `basin eval` and `basin hessian`
 // read it back here, so they evaluate the same function on the same inputs the
 // run trained, and flags given on the command line still win.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "data/transforms.h"
 #include "nn/module.h"
@@ -26,7 +28,16 @@ struct ModelOverrides {
 struct SavedModel {
   TrainConfig config;  // model, hidden, activation, small_input, data filled in
   int image_size = 0;
+  // From the metadata when present (weights from elsewhere may lack them):
+  std::vector<std::string> class_names;  // "class_names", a JSON array of strings
+  std::int64_t num_classes = 0;          // "num_classes", else class_names' size, else 0
+  int in_channels = 0;                   // "in_channels" (1: grayscale), else 0
+  int eval_resize = 0;                   // "eval_resize" (0: the default S*8/7)
+  std::string trained_data;              // "data": the --data the run trained on, else ""
 };
+
+// The weights metadata's "class_names" entry for `names` (a JSON array string).
+std::string class_names_metadata(const std::vector<std::string>& names);
 
 // Reads `weights` metadata (a file without metadata, e.g. exported from PyTorch,
 // falls back to the defaults) and resolves image size and stem for `data_spec`.

@@ -20,6 +20,7 @@
 #include "train/nonfinite.h"
 #include "train/progress.h"
 #include "train/run_lock.h"
+#include "train/saved_model.h"
 #include "train/signals.h"
 
 namespace basin::train {
@@ -47,7 +48,7 @@ std::string with_commas(std::int64_t n) {
 }
 
 std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const RunData& d) {
-  return {{"format", "basin-weights"},
+  std::map<std::string, std::string> m{{"format", "basin-weights"},
           {"model", c.model},
           {"hidden", join_ints(c.hidden)},
           {"activation", c.activation},
@@ -56,6 +57,11 @@ std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const 
           {"in_channels", std::to_string(d.channels)},
           {"image_size", std::to_string(d.image_size)},
           {"data", c.data}};
+  // What `basin predict` needs to name classes and prepare images as `basin eval` does.
+  m["class_names"] = class_names_metadata(d.sets.train->class_names());
+  m["preprocess"] = d.test_transform->name();
+  if (c.eval_resize > 0) m["eval_resize"] = std::to_string(c.eval_resize);
+  return m;
 }
 
 // ---- one run, phase by phase ----------------------------------------------------
@@ -81,6 +87,8 @@ struct Run {
   Clock::time_point epoch_start;  // when this invocation started (or continued) the epoch
   double seconds_before = 0;   // the epoch's training time in earlier invocations (--resume)
   bool stop = false;           // a signal or --max-steps ended the run
+  Clock::time_point log_start;  // since the previous steps.jsonl line or the epoch's start
+  std::int64_t log_images = 0;                 // images trained on since then
 };
 
 void write_checkpoint(const Run& r, const RunPosition& p) {
@@ -129,6 +137,7 @@ void resume_run(Run& r) {
   }
   r.pos = s.position;
   truncate_metrics(r.dir(), r.pos.epoch);
+  truncate_steps(r.dir(), r.pos.step);
   if (r.pos.epoch > 0) r.res.last = read_epoch_metrics(r.dir(), r.pos.epoch);
   logf(r.o.log, "resuming " + r.dir().path + " at epoch " + std::to_string(r.pos.epoch + 1) + ", batch " +
                     std::to_string(r.pos.batch) + " (step " + std::to_string(r.pos.step) + ")");
@@ -206,6 +215,8 @@ void begin_epoch(Run& r) {
   r.d.train->start_epoch(r.pos.epoch, r.pos.batch);
   r.epoch_start = Clock::now();
   r.seconds_before = r.pos.seconds;
+  r.log_start = r.epoch_start;  // a steps.jsonl speed covers training only, not evaluation or setup
+  r.log_images = 0;
 }
 
 // " at epoch 2, step 123 (batch 7 of 469)": where a non-finite loss or gradient appeared.
@@ -249,7 +260,7 @@ float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepR
 // One optimizer step on the batch at the scheduled learning rate. With
 // --on-nonfinite skip, a non-finite loss or gradient puts back the weights from
 // before the step and the batch counts as skipped; otherwise it ends the run.
-void train_step(Run& r, const data::Batch& b) {
+StepRecord train_step(Run& r, const data::Batch& b) {
   r.schedule.apply(*r.opt);
   const bool skip_nonfinite = r.c.on_nonfinite == "skip";
   nn::NamedTensors before;
@@ -274,6 +285,24 @@ void train_step(Run& r, const data::Batch& b) {
   if (rec.recorded) r.pos.stats.add(rec.loss, rec.correct, b.labels.numel());
   ++r.pos.step;
   r.pos.batch = b.index + 1;
+  return rec;
+}
+
+// Every --log-every steps: a steps.jsonl line (durable, as metrics.jsonl's).
+void log_step(Run& r, const data::Batch& b, const StepRecord& rec) {
+  r.log_images += b.labels.numel();
+  if (r.c.log_every <= 0 || r.pos.step % r.c.log_every != 0) return;
+  StepMetrics m;
+  m.epoch = r.pos.epoch + 1;
+  m.step = r.pos.step;
+  m.has_loss = rec.recorded;
+  m.loss = rec.loss;
+  m.lr = r.opt->lr();
+  const double s = since(r.log_start);
+  m.images_per_s = s > 0 ? static_cast<double>(r.log_images) / s : 0;
+  io::append_line_durable(r.dir().steps(), io::json_text(to_json(m)));
+  r.log_start = Clock::now();
+  r.log_images = 0;
 }
 
 // The epoch's training time so far, then the progress line with speed and ETA.
@@ -360,7 +389,7 @@ TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
     begin_epoch(r);
     data::Batch b;
     while (r.d.train->next(b)) {
-      train_step(r, b);
+      log_step(r, b, train_step(r, b));
       update_progress(r, progress, b);
       if (o.after_step) o.after_step(r.pos);
       if (stop_requested(r) && r.pos.batch < r.nb) {
