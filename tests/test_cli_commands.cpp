@@ -167,6 +167,29 @@ TEST(CliEval, TopFivePerClassAndConfusionAgreeWithEachOther) {
   EXPECT_NE(r.err.find("Trouser"), std::string::npos) << r.err;
 }
 
+// Progress lines follow training's rule: a bar only on a terminal, otherwise a
+// plain line every 10 s. These runs write to pipes and take well under 10 s, so
+// stderr holds no progress at all and stdout is untouched.
+TEST(CliProgress, PipedEvalHessianAndExportStayClean) {
+  const std::string w = trained(tiny_folder(), scratch() + "/run_progress");
+  const std::vector<std::string> commands = {
+      "eval --weights " + w + " --data " + tiny_folder(),
+      "hessian --weights " + w + " --data " + tiny_folder() + " --subset 16 --samples 2 --power-iters 2 --gap-samples 2",
+      "data export-idx --out " + scratch() + "/export_progress --limit 20"};
+  for (const std::string& c : commands) {
+    CliRun r = run(c);
+    ASSERT_EQ(r.status, 0) << c << "\n" << r.err;
+    for (const std::string& s : {r.out, r.err}) {
+      EXPECT_EQ(s.find('\r'), std::string::npos) << c << "\n" << s;
+      EXPECT_EQ(s.find('\x1b'), std::string::npos) << c << "\n" << s;
+    }
+    for (const char* label : {"eval ", "hessian ", "export "})
+      EXPECT_NE(r.err.rfind(label, 0), 0u) << c << "\n" << r.err;  // no progress line first
+    EXPECT_EQ(r.err.find(" batches "), std::string::npos) << c << "\n" << r.err;
+    EXPECT_EQ(r.err.find(" loss passes"), std::string::npos) << c << "\n" << r.err;
+  }
+}
+
 TEST(CliEval, AFolderWithOnlyValOrOnlyTestIsEnough) {
   const std::string w = trained(tiny_folder(), scratch() + "/run10");
   CliRun both = run("eval --weights " + w + " --data " + tiny_folder());

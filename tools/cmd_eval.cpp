@@ -36,7 +36,7 @@ struct EvalCli {
   int image_size = 0, eval_resize = 0, workers = 2;
   std::int64_t batch_size = 256, limit = 0;
   std::uint64_t seed = 0;
-  bool profile = false;
+  bool profile = false, quiet = false;
   bool hidden_given = false;  // --hidden '' is a real value (no hidden layer)
 };
 
@@ -75,7 +75,7 @@ void run(const EvalCli& e) {
   Profiler profiler;
   std::unique_ptr<ProfileScope> profiling;
   if (e.profile) profiling = std::make_unique<ProfileScope>(profiler);
-  const train::ClassTally t = train::evaluate_by_class(*model, loader, ds->num_classes());
+  const train::ClassTally t = train::evaluate_by_class(*model, loader, ds->num_classes(), e.quiet ? nullptr : stderr);
   if (e.profile) {
     profiling.reset();
     tools::report_profile(profiler, device, "");
@@ -104,6 +104,7 @@ void setup(CLI::App& app) {
   cmd->add_option("--workers", e->workers, "Data-loader threads")->capture_default_str()->check(basin::tools::at_least(0));
   cmd->add_option("--confusion", e->confusion, "Write the confusion matrix to FILE as CSV (rows: true class, columns: predicted)");
   cmd->add_flag("--per-class", e->per_class, "Print per-class accuracy as a table on stderr (always in the JSON)");
+  cmd->add_flag("--quiet", e->quiet, "No progress bar on stderr");
   cmd->add_flag("--profile", e->profile, "Time every layer's forward pass; print the table on stderr");
   cmd->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([e] { run(*e); });

@@ -350,7 +350,7 @@ void end_epoch(Run& r) {
   m.seconds = p.seconds;
   m.images_per_s = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
   m.skipped_batches = p.skipped;
-  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch);
+  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch, r.o.progress);
   m.test_loss = t.loss();
   m.test_acc = t.accuracy();
   if (r.c.hessian_every > 0 && m.epoch % r.c.hessian_every == 0) measure_hessian(r.c, *r.model, r.hessian_data, m);
