@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -188,6 +189,19 @@ TEST(CliProgress, PipedEvalHessianAndExportStayClean) {
     EXPECT_EQ(r.err.find(" batches "), std::string::npos) << c << "\n" << r.err;
     EXPECT_EQ(r.err.find(" loss passes"), std::string::npos) << c << "\n" << r.err;
   }
+}
+
+// --confusion FILE.png draws the matrix (gnuplot); a .csv name still writes CSV.
+TEST(CliEval, ConfusionPngIsDrawnByGnuplot) {
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const std::string w = trained(tiny_folder(), scratch() + "/run_confusion_png");
+  const std::string png = scratch() + "/confusion.png";
+  CliRun r = run("eval --weights " + w + " --data " + tiny_folder() + " --confusion " + png);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string bytes = slurp(png);
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  EXPECT_EQ(last_json_line(r.out)["count"], 48);  // the JSON line as without a drawing
 }
 
 TEST(CliEval, AFolderWithOnlyValOrOnlyTestIsEnough) {
