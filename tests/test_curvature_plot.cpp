@@ -53,6 +53,16 @@ TEST(CurvaturePlot, BasinPlotWritesPngAndSvg) {
   for (const char* label : {">sgd<", ">train<", ">test<", ">Hessian trace<", ">accuracy (%)<"})
     EXPECT_NE(text.find(label), std::string::npos) << label;
   EXPECT_EQ(text.find("train_loss"), std::string::npos);
+  // basin's default folder names lose their timestamp in the legend; a trailing
+  // slash does not hide the name.
+  write_run(tmp / "20261206-101500-mlp-sam", 0.5);
+  ASSERT_EQ(std::system((basin_bin() + " plot " + (tmp / "20261206-101500-mlp-sam").string() + "/ " +
+                         (tmp / "sgd").string() + " --out " + svg + " > /dev/null").c_str()),
+            0);
+  std::ifstream s2(svg);
+  const std::string text2((std::istreambuf_iterator<char>(s2)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text2.find(">mlp-sam<"), std::string::npos);
+  EXPECT_EQ(text2.find("20261206"), std::string::npos);
   // A folder without metrics.jsonl fails with status 1.
   EXPECT_NE(std::system((basin_bin() + " plot " + tmp.string() + " --out " + png + " 2> /dev/null").c_str()), 0);
   fs::remove_all(tmp);
