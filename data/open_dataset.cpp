@@ -57,7 +57,8 @@ DatasetPtr open_split(const std::string& spec, const std::string& split, int cha
   return std::make_shared<ImageFolderDataset>(dir.string(), channels);
 }
 
-std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir) {
+std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir,
+                                       const ExportProgress& on_image, std::int64_t before) {
   const auto& names = data.class_names();
   // Class folders are made on first use: an empty one would make the export
   // unreadable as an ImageFolder (which refuses classes without images).
@@ -79,14 +80,16 @@ std::int64_t export_image_folder_split(const Dataset& data, const std::string& o
     std::string name = std::to_string(i);
     name = std::string(static_cast<std::size_t>(std::max<int>(0, width - static_cast<int>(name.size()))), '0') + name + ".png";
     write_png((fs::path(out_dir) / names[c] / name).string(), s.image);
+    if (on_image) on_image(before + i + 1);
   }
   return n;
 }
 
-std::int64_t export_idx_as_image_folder(const DatasetPair& data, const std::string& out_dir) {
+std::int64_t export_idx_as_image_folder(const DatasetPair& data, const std::string& out_dir,
+                                        const ExportProgress& on_image) {
   BASIN_CHECK(data.train && data.test, "export: needs both a train and a test dataset");
-  std::int64_t n = export_image_folder_split(*data.train, (fs::path(out_dir) / "train").string());
-  return n + export_image_folder_split(*data.test, (fs::path(out_dir) / "test").string());
+  std::int64_t n = export_image_folder_split(*data.train, (fs::path(out_dir) / "train").string(), on_image);
+  return n + export_image_folder_split(*data.test, (fs::path(out_dir) / "test").string(), on_image, n);
 }
 
 }  // namespace basin::data

@@ -1,6 +1,7 @@
 #pragma once
 // open_dataset("fashion-mnist") or open_dataset("/path/to/folder"): the train and
 // test datasets a command line names with one word.
+#include <functional>
 #include <string>
 
 #include "data/dataset.h"
@@ -28,9 +29,13 @@ DatasetPtr open_split(const std::string& spec, const std::string& split, int cha
 // Writes OUT/train/<class>/<index>.png and OUT/test/<class>/<index>.png for the
 // two datasets (PNG through a temporary name and a rename, so an interrupted
 // export never leaves a half-written PNG under its final name; files already
-// present are rewritten). Returns the number of images written.
-std::int64_t export_idx_as_image_folder(const DatasetPair& data, const std::string& out_dir);
-// One split: OUT/<class>/<index>.png.
-std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir);
+// present are rewritten). Returns the number of images written. `on_image`, if
+// set, is called after each image with the count written so far (both splits).
+using ExportProgress = std::function<void(std::int64_t written)>;
+std::int64_t export_idx_as_image_folder(const DatasetPair& data, const std::string& out_dir,
+                                        const ExportProgress& on_image = nullptr);
+// One split: OUT/<class>/<index>.png; on_image gets `before` + the split's count.
+std::int64_t export_image_folder_split(const Dataset& data, const std::string& out_dir,
+                                       const ExportProgress& on_image = nullptr, std::int64_t before = 0);
 
 }  // namespace basin::data

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -165,6 +166,42 @@ TEST(CliEval, TopFivePerClassAndConfusionAgreeWithEachOther) {
   EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), static_cast<double>(diagonal) / 48.0);
   EXPECT_NE(r.err.find("accuracy"), std::string::npos) << r.err;  // the --per-class table
   EXPECT_NE(r.err.find("Trouser"), std::string::npos) << r.err;
+}
+
+// Progress lines follow training's rule: a bar only on a terminal, otherwise a
+// plain line every 10 s. These runs write to pipes and take well under 10 s, so
+// stderr holds no progress at all and stdout is untouched.
+TEST(CliProgress, PipedEvalHessianAndExportStayClean) {
+  const std::string w = trained(tiny_folder(), scratch() + "/run_progress");
+  const std::vector<std::string> commands = {
+      "eval --weights " + w + " --data " + tiny_folder(),
+      "hessian --weights " + w + " --data " + tiny_folder() + " --subset 16 --samples 2 --power-iters 2 --gap-samples 2",
+      "data export-idx --out " + scratch() + "/export_progress --limit 20"};
+  for (const std::string& c : commands) {
+    CliRun r = run(c);
+    ASSERT_EQ(r.status, 0) << c << "\n" << r.err;
+    for (const std::string& s : {r.out, r.err}) {
+      EXPECT_EQ(s.find('\r'), std::string::npos) << c << "\n" << s;
+      EXPECT_EQ(s.find('\x1b'), std::string::npos) << c << "\n" << s;
+    }
+    for (const char* label : {"eval ", "hessian ", "export "})
+      EXPECT_NE(r.err.rfind(label, 0), 0u) << c << "\n" << r.err;  // no progress line first
+    EXPECT_EQ(r.err.find(" batches "), std::string::npos) << c << "\n" << r.err;
+    EXPECT_EQ(r.err.find(" loss passes"), std::string::npos) << c << "\n" << r.err;
+  }
+}
+
+// --confusion FILE.png draws the matrix (gnuplot); a .csv name still writes CSV.
+TEST(CliEval, ConfusionPngIsDrawnByGnuplot) {
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const std::string w = trained(tiny_folder(), scratch() + "/run_confusion_png");
+  const std::string png = scratch() + "/confusion.png";
+  CliRun r = run("eval --weights " + w + " --data " + tiny_folder() + " --confusion " + png);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string bytes = slurp(png);
+  ASSERT_GT(bytes.size(), 8u);
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  EXPECT_EQ(last_json_line(r.out)["count"], 48);  // the JSON line as without a drawing
 }
 
 TEST(CliEval, AFolderWithOnlyValOrOnlyTestIsEnough) {

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -178,6 +179,10 @@ TEST(CliRunFolders, ResumeAfterACrashLeavesOneMetricsLinePerEpoch) {
   for (std::string la, lb; std::getline(a, la) && std::getline(b, lb);)
     EXPECT_EQ(nlohmann::json::parse(la)["test_acc"], nlohmann::json::parse(lb)["test_acc"]);
   EXPECT_EQ(slurp(ref + "/model.safetensors"), slurp(d + "/model.safetensors"));
+  // summary.csv is rebuilt from metrics.jsonl: one row per epoch, the same rows.
+  const std::string summary = slurp(d + "/summary.csv");
+  EXPECT_EQ(summary, slurp(ref + "/summary.csv"));
+  EXPECT_EQ(std::count(summary.begin(), summary.end(), '\n'), 4);  // header + 3 epochs
 }
 
 TEST(RunDirMetrics, TruncateKeepsTheFirstWellFormedLineOfEachEpochInOrder) {
@@ -191,4 +196,29 @@ TEST(RunDirMetrics, TruncateKeepsTheFirstWellFormedLineOfEachEpochInOrder) {
   basin::train::truncate_metrics({d}, 1);
   EXPECT_EQ(slurp(d + "/metrics.jsonl"), R"({"epoch":1,"a":1})" "\n");
   EXPECT_FALSE(basin::train::read_epoch_metrics({d}, 1));  // not a line basin wrote: no figures
+}
+
+// summary.csv: timm's columns, one row per epoch in order, from the first
+// well-formed line of each epoch; eval_top1 in percent.
+TEST(RunDirMetrics, SummaryCsvHasTimmsColumnsAndOneRowPerEpoch) {
+  const std::string d = scratch() + "/summary";
+  fs::create_directories(d);
+  auto line = [](int epoch, double train_loss, double test_loss, double test_acc, double lr) {
+    basin::train::EpochMetrics m;
+    m.epoch = epoch;
+    m.train_loss = train_loss;
+    m.test_loss = test_loss;
+    m.test_acc = test_acc;
+    m.lr = lr;
+    return nlohmann::json(basin::train::to_json(m)).dump() + "\n";
+  };
+  std::ofstream(d + "/metrics.jsonl") << line(1, 2.5, 2.25, 0.5, 0.1) << line(1, 9, 9, 0.9, 9)  // a repeat
+                                      << R"({"epoch":2,"a":1})" "\n"                              // not basin's
+                                      << line(2, 1.5, 1.75, 0.625, 0.05) << line(3, 1, 1, 1, 0) << R"({"epoch":3,"tr)";
+  basin::train::write_summary_csv({d});
+  EXPECT_EQ(slurp(d + "/summary.csv"),
+            "epoch,train_loss,eval_loss,eval_top1,lr\n1,2.5,2.25,50,0.1\n2,1.5,1.75,62.5,0.05\n3,1,1,100,0\n");
+  fs::remove(d + "/metrics.jsonl");  // no metrics yet: the header alone
+  basin::train::write_summary_csv({d});
+  EXPECT_EQ(slurp(d + "/summary.csv"), "epoch,train_loss,eval_loss,eval_top1,lr\n");
 }

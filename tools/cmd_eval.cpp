@@ -3,7 +3,7 @@
 // {"loss", "accuracy", "top5", "top5_k", "count", "per_class": [...]}. "top5" is
 // top-k accuracy with k = min(5, classes) ("top5_k" says which k). --per-class
 // prints a per-class table on stderr; --confusion FILE writes the confusion
-// matrix as CSV. Settings a run stored in the weights' metadata (MLP widths,
+// matrix as CSV (or, for a .png name, draws it through gnuplot). Settings a run stored in the weights' metadata (MLP widths,
 // stem, image size) are used unless given. A folder needs only the split it is
 // evaluated on (only val/ is enough).
 #include <cstdio>
@@ -18,6 +18,7 @@
 #include "nn/weights.h"
 #include "tools/cli_checks.h"
 #include "tools/command.h"
+#include "tools/confusion_png.h"
 #include "tools/profile_report.h"
 #include "train/saved_model.h"
 #include "train/config.h"
@@ -36,13 +37,15 @@ struct EvalCli {
   int image_size = 0, eval_resize = 0, workers = 2;
   std::int64_t batch_size = 256, limit = 0;
   std::uint64_t seed = 0;
-  bool profile = false;
+  bool profile = false, quiet = false;
   bool hidden_given = false;  // --hidden '' is a real value (no hidden layer)
 };
 
 void report(const EvalCli& e, const basin::train::ClassTally& t, const std::vector<std::string>& names) {
   using namespace basin;
-  if (!e.confusion.empty()) io::write_file_atomic(e.confusion, train::confusion_csv(t, names));
+  const bool png = e.confusion.size() > 4 && e.confusion.compare(e.confusion.size() - 4, 4, ".png") == 0;
+  if (png) tools::write_confusion_png(t, names, e.confusion);
+  else if (!e.confusion.empty()) io::write_file_atomic(e.confusion, train::confusion_csv(t, names));
   if (e.per_class) std::fprintf(stderr, "%s", train::per_class_table(t, names).c_str());
   const train::RunningStats& s = t.stats;
   nlohmann::json j{{"loss", s.loss()}, {"accuracy", s.accuracy()}, {"top5", t.top_k_accuracy()},
@@ -75,7 +78,7 @@ void run(const EvalCli& e) {
   Profiler profiler;
   std::unique_ptr<ProfileScope> profiling;
   if (e.profile) profiling = std::make_unique<ProfileScope>(profiler);
-  const train::ClassTally t = train::evaluate_by_class(*model, loader, ds->num_classes());
+  const train::ClassTally t = train::evaluate_by_class(*model, loader, ds->num_classes(), e.quiet ? nullptr : stderr);
   if (e.profile) {
     profiling.reset();
     tools::report_profile(profiler, device, "");
@@ -102,8 +105,9 @@ void setup(CLI::App& app) {
                                        "(train --limit-test with the same --seed)")->check(basin::tools::at_least(0));
   cmd->add_option("--seed", e->seed, "Seed of --limit's sample on a folder (the run's --seed)")->capture_default_str();
   cmd->add_option("--workers", e->workers, "Data-loader threads")->capture_default_str()->check(basin::tools::at_least(0));
-  cmd->add_option("--confusion", e->confusion, "Write the confusion matrix to FILE as CSV (rows: true class, columns: predicted)");
+  cmd->add_option("--confusion", e->confusion, "Write the confusion matrix to FILE as CSV (rows: true class, columns: predicted), or draw it when FILE ends in .png (gnuplot)");
   cmd->add_flag("--per-class", e->per_class, "Print per-class accuracy as a table on stderr (always in the JSON)");
+  cmd->add_flag("--quiet", e->quiet, "No progress bar on stderr");
   cmd->add_flag("--profile", e->profile, "Time every layer's forward pass; print the table on stderr");
   cmd->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->callback([e] { run(*e); });

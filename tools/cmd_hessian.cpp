@@ -16,6 +16,7 @@
 #include "tools/command.h"
 #include "train/data_setup.h"
 #include "train/model_setup.h"
+#include "train/progress.h"
 #include "train/saved_model.h"
 
 namespace basin::tools {
@@ -30,9 +31,31 @@ struct HessianCmd {
   std::vector<double> sigma_list;
   double rel_step = 1e-3;
   bool no_freeze = false, freeze_gap = false, one_sided = false, table_only = false, raw_inputs = false;
+  bool quiet = false;
   std::uint64_t seed = 1234;
   bool hidden_given = false;  // --hidden '' is a real value (no hidden layer)
 };
+
+// Counts the objective's loss passes on a progress line (TaskProgress: the rule
+// of training's bar). Their total depends on when power iteration converges, so
+// the line has no bar and no ETA.
+void show_passes(curvature::Objective& f, train::TaskProgress& bar) {
+  auto passes = std::make_shared<std::int64_t>(0);
+  auto tick = [&bar, passes] {
+    ++*passes;
+    bar.update(*passes, static_cast<double>(*passes) / bar.seconds(), "passes");
+  };
+  f.loss_and_grad = [g = f.loss_and_grad, tick](Tensor& grad_out) {
+    const float l = g(grad_out);
+    tick();
+    return l;
+  };
+  f.loss = [l0 = f.loss, tick] {
+    const float l = l0();
+    tick();
+    return l;
+  };
+}
 
 void run_hessian(const HessianCmd& o) {
   const Device dev = train::usable_device(o.device);
@@ -78,7 +101,10 @@ void run_hessian(const HessianCmd& o) {
   ho.hvp.rel_step = o.rel_step;
   ho.hvp.freeze_pattern = !o.no_freeze;
   ho.gap_freeze_pattern = o.freeze_gap;
+  train::TaskProgress bar("hessian", 0, "loss passes", o.quiet ? nullptr : stderr);
+  show_passes(f, bar);
   curvature::HessianReport r = curvature::hessian_report(f, ho);
+  bar.finish();
   nlohmann::json j = curvature::to_json(r);
   j["model"] = saved.config.model;
   j["weights"] = o.weights;
@@ -117,6 +143,7 @@ void setup_hessian(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "seed of the random vectors")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_flag("--table-only", o->table_only, "print only the table");
+  cmd->add_flag("--quiet", o->quiet, "no progress line on stderr");
   cmd->add_flag("--raw-inputs", o->raw_inputs, "pixels in [0, 1] without the training normalization");
   cmd->callback([o] { run_hessian(*o); });
 }

@@ -1,21 +1,21 @@
 // `basin plot RUNDIR [RUNDIR ...]`: one figure (PNG or SVG, by the --out
 // extension) of loss, accuracy and Hessian curvature per epoch read from each
-// run's metrics.jsonl, runs overlaid (e.g. SGD vs SAM vs NSO). Drawing is
+// run's metrics.jsonl, runs overlaid (e.g. SGD vs SAM vs NSO): one colour per
+// run, named by its folder; train solid, test dashed; the Hessian trace with its
+// standard error (hessian_trace_stderr) as error bars; integer epoch ticks. Drawing is
 // gnuplot's job (Debian: gnuplot-nox); we only write its data and script. No
 // user text reaches a shell or a gnuplot string unescaped: gnuplot runs without a
 // shell, in a private mkdtemp folder, on files named by us, and titles and labels
-// go in single-quoted strings (see gp_text).
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
+// go in single-quoted strings (tools/gnuplot.h).
+#include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +23,7 @@
 #include "io/atomic_file.h"
 #include "tensor/error.h"
 #include "tools/command.h"
+#include "tools/gnuplot.h"
 
 namespace basin::tools {
 namespace {
@@ -35,102 +36,156 @@ struct PlotCmd {
   std::string title;
 };
 
-// One panel: a y label and the metrics.jsonl keys drawn in it (first present wins
-// per alias group, e.g. the Hessian trace is "hessian_trace" or "trace").
+// One line of a panel: the metrics.jsonl key (first present of the aliases),
+// whether it is the test split (dashed) and the key of its standard error
+// (drawn as error bars), if any.
+struct Series {
+  std::vector<std::string> aliases;
+  bool test = false;
+  std::string stderr_key;
+};
+
+// One panel: a title and y label, its series, a log y axis, and a scale for the
+// y values (accuracy is drawn in percent).
 struct Panel {
   std::string ylabel;
-  std::vector<std::vector<std::string>> series;  // alias groups
+  std::vector<Series> series;
   bool log_y = false;
+  double scale = 1;
 };
 
 const std::vector<Panel>& panels() {
   static const std::vector<Panel> p = {
-      {"loss", {{"train_loss"}, {"test_loss"}}, true},
-      {"accuracy", {{"train_acc"}, {"test_acc"}}, false},
-      {"Hessian trace", {{"hessian_trace", "trace"}}, false},
-      {"top eigenvalue", {{"top_eigenvalue", "hessian_top_eigenvalue"}}, false},
+      {"loss", {{{"train_loss"}, false, ""}, {{"test_loss"}, true, ""}}, true, 1},
+      {"accuracy (%)", {{{"train_acc"}, false, ""}, {{"test_acc"}, true, ""}}, false, 100},
+      {"Hessian trace", {{{"hessian_trace", "trace"}, false, "hessian_trace_stderr"}}, false, 1},
+      {"top eigenvalue", {{{"top_eigenvalue", "hessian_top_eigenvalue"}, false, ""}}, false, 1},
   };
   return p;
 }
 
-// Text for a gnuplot single-quoted string: the only sequence gnuplot interprets
-// there is '' (one quote); no backslash escapes, no backtick command
-// substitution (which double-quoted strings do). A newline would end the
-// command, so control characters become spaces, and bytes that are not UTF-8
-// become '?' (cairo draws UTF-8 only).
-std::string gp_text(const std::string& s) {
-  std::string clean;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    for (int k = 1; k < len; ++k)
-      if (i + k >= s.size() || (static_cast<unsigned char>(s[i + k]) >> 6) != 2) len = 0;
-    if (len == 0) {
-      clean += '?';
-      ++i;
-    } else if (len == 1) {
-      clean += (c < 0x20 || c == 0x7F) ? ' ' : static_cast<char>(c);
-      ++i;
-    } else {
-      clean.append(s, i, static_cast<std::size_t>(len));
-      i += static_cast<std::size_t>(len);
+// One colour per run (the colour-blind-safe Okabe-Ito palette, then repeats).
+const char* run_colour(std::size_t r) {
+  static const char* const c[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000",
+                                  "#F0E442"};
+  return c[r % (sizeof c / sizeof c[0])];
+}
+
+using Points = std::vector<std::pair<double, double>>;  // (epoch, value)
+using RunData = std::map<std::string, Points>;           // metrics.jsonl key -> points
+
+// Every numeric key of a run's metrics.jsonl, against its epoch (the line number
+// when a line has none).
+RunData read_run(const std::string& dir) {
+  RunData data;
+  const fs::path m = fs::path(dir) / "metrics.jsonl";
+  std::ifstream in(m);
+  BASIN_CHECK(in, "plot: cannot read " << m.string() << " (is '" << dir << "' a run folder?)");
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      BASIN_CHECK(false, "plot: " << m.string() << " line " << lineno << " is not JSON: " << e.what());
+    }
+    const double x = j.contains("epoch") && j["epoch"].is_number() ? j["epoch"].get<double>() : lineno;
+    for (auto& [k, v] : j.items())
+      if (v.is_number() && k != "epoch") data[k].push_back({x, v.get<double>()});
+  }
+  return data;
+}
+
+// The legend name of each run: its folder's base name, less the
+// "YYYYmmdd-HHMMSS-" start of basin's default names (train/run_dir.h) unless
+// that would make two runs' names the same.
+std::vector<std::string> run_names(const std::vector<std::string>& runs) {
+  auto base = [](const std::string& dir) {
+    fs::path p = fs::absolute(fs::path(dir)).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    const std::string n = p.filename().string();
+    return n.empty() ? dir : n;
+  };
+  auto stamped = [](const std::string& n) {
+    auto digits = [&](std::size_t a, std::size_t len) {
+      for (std::size_t i = a; i < a + len; ++i)
+        if (!std::isdigit(static_cast<unsigned char>(n[i]))) return false;
+      return true;
+    };
+    return n.size() > 16 && digits(0, 8) && n[8] == '-' && digits(9, 6) && n[15] == '-';
+  };
+  std::vector<std::string> full, names;
+  for (const auto& r : runs) full.push_back(base(r));
+  for (const auto& n : full) names.push_back(stamped(n) ? n.substr(16) : n);
+  if (std::set<std::string>(names.begin(), names.end()).size() < names.size()) return full;
+  return names;
+}
+
+// Writes FILE with "x y" rows (y scaled), or "x y err" when `err` has every x.
+bool write_points(const fs::path& file, const Points& pts, double scale, const Points* err) {
+  std::map<double, double> e;
+  if (err)
+    for (auto& [x, v] : *err) e[x] = v;
+  const bool bars = err && std::all_of(pts.begin(), pts.end(), [&](const auto& p) { return e.count(p.first) > 0; });
+  std::ofstream df(file);
+  df.precision(10);
+  for (auto& [x, y] : pts) {
+    df << x << " " << y * scale;
+    if (bars) df << " " << e[x] * scale;
+    df << "\n";
+  }
+  BASIN_CHECK(df.flush(), "plot: cannot write " << file.string());
+  return bars;
+}
+
+// The gnuplot commands of one panel, or "" when no run has its series. Data
+// files are numbered from `file_id` in `dir`.
+std::string panel_block(const Panel& p, const std::vector<RunData>& data, const std::vector<std::string>& names,
+                        const fs::path& dir, int& file_id) {
+  std::ostringstream plot;
+  bool any = false, any_test = false;
+  for (std::size_t r = 0; r < data.size(); ++r) {
+    bool titled = false;  // each run named once per panel (its first series)
+    for (const Series& s : p.series) {
+      for (const auto& key : s.aliases) {
+        auto it = data[r].find(key);
+        if (it == data[r].end() || it->second.empty()) continue;
+        const std::string f = std::to_string(file_id++) + ".dat";
+        auto err = s.stderr_key.empty() ? data[r].end() : data[r].find(s.stderr_key);
+        const bool bars = write_points(dir / f, it->second, p.scale, err == data[r].end() ? nullptr : &err->second);
+        plot << (any ? ", " : "plot ") << gp_text(f) << (bars ? " using 1:2:3 with yerrorlines" : " using 1:2 with linespoints")
+             << " lc rgb " << gp_text(run_colour(r)) << " dt " << (s.test ? 2 : 1) << " lw 2 pt 7 ps 0.7 ";
+        plot << (titled ? std::string("notitle") : "title " + gp_text(names[r]));
+        any = titled = true;
+        any_test = any_test || s.test;
+        break;
+      }
     }
   }
-  std::string o = "'";
-  for (char c : clean) {
-    if (c == '\'') o += '\'';
-    o += c;
-  }
-  return o + "'";
+  if (!any) return "";
+  if (any_test)  // what solid and dashed mean, once per panel
+    plot << ", keyentry with lines lc rgb '#555555' dt 1 lw 2 title 'train'"
+         << ", keyentry with lines lc rgb '#555555' dt 2 lw 2 title 'test'";
+  std::ostringstream b;
+  b << "set title " << gp_text(p.ylabel) << "\nset ylabel " << gp_text(p.ylabel) << "\n"
+    << (p.log_y ? "set logscale y\nset format y '%g'\n" : "unset logscale y\nset format y '%g'\n") << plot.str() << "\n";
+  return b.str();
 }
 
-// A folder from mkdtemp (unpredictable name, mode 0700), removed with everything
-// in it however run_plot leaves.
-class ScratchFolder {
- public:
-  ScratchFolder() {
-    std::string tmpl = (fs::temp_directory_path() / "basin_plot_XXXXXX").string();
-    BASIN_CHECK(::mkdtemp(tmpl.data()), "plot: cannot create a temporary folder " << tmpl << ": " << std::strerror(errno));
-    path_ = tmpl;
-  }
-  ~ScratchFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-bool gnuplot_on_path() {
-  const char* path = std::getenv("PATH");
-  std::istringstream dirs(path ? path : "/usr/bin:/bin");
-  std::string d;
-  while (std::getline(dirs, d, ':'))
-    if (::access(((d.empty() ? "." : d) + "/gnuplot").c_str(), X_OK) == 0) return true;
-  return false;
-}
-
-// Runs `gnuplot plot.gp` inside `dir` without a shell (fork + execvp with an argv):
-// no name the user chose is ever on a command line. Returns the exit status.
-int run_gnuplot(const fs::path& dir) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  BASIN_CHECK(pid >= 0, "plot: cannot start gnuplot: " << std::strerror(errno));
-  if (pid == 0) {
-    if (::chdir(dir.c_str()) != 0) ::_exit(126);
-    char prog[] = "gnuplot", script[] = "plot.gp";
-    char* argv[] = {prog, script, nullptr};
-    ::execvp(prog, argv);
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+// Integer epoch ticks, about ten at most, over all runs' epochs.
+std::string epoch_axis(const std::vector<RunData>& data) {
+  double hi = 1;
+  for (const auto& run : data)
+    for (const auto& [k, pts] : run)
+      for (const auto& pt : pts) hi = std::max(hi, pt.first);
+  const long step = std::max(1L, static_cast<long>(std::ceil(hi / 10)));
+  std::ostringstream s;
+  s << "set xlabel 'epoch'\nset xrange [0.5:" << hi + 0.5 << "]\nset xtics " << step << "\nset mxtics 1\n"
+    << "set format x '%.0f'\n";
+  return s.str();
 }
 
 void run_plot(const PlotCmd& o) {
@@ -141,83 +196,30 @@ void run_plot(const PlotCmd& o) {
   // Everything gnuplot reads or writes lies in this folder under names we chose
   // (0.dat, plot.gp, plot.png); the output is copied to --out afterwards.
   ScratchFolder tmp;
-  // runs[r][key] = (x, y) points
-  std::vector<std::map<std::string, std::vector<std::pair<double, double>>>> data(o.runs.size());
-  for (std::size_t r = 0; r < o.runs.size(); ++r) {
-    fs::path m = fs::path(o.runs[r]) / "metrics.jsonl";
-    std::ifstream in(m);
-    BASIN_CHECK(in, "plot: cannot read " << m.string() << " (is '" << o.runs[r] << "' a run folder?)");
-    std::string line;
-    int lineno = 0;
-    while (std::getline(in, line)) {
-      ++lineno;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(line);
-      } catch (const std::exception& e) {
-        BASIN_CHECK(false, "plot: " << m.string() << " line " << lineno << " is not JSON: " << e.what());
-      }
-      double x = j.contains("epoch") && j["epoch"].is_number() ? j["epoch"].get<double>() : lineno;
-      for (auto& [k, v] : j.items())
-        if (v.is_number() && k != "epoch") data[r][k].push_back({x, v.get<double>()});
-    }
-  }
-  const std::string out_name = "plot" + ext;
-  std::ostringstream gp;
-  gp << "set encoding utf8\n";
-  gp << (ext == ".png" ? "set terminal pngcairo size 1400,1000 noenhanced\n" : "set terminal svg size 1400,1000 noenhanced\n");
-  gp << "set output " << gp_text(out_name) << "\n";
+  std::vector<RunData> data;
+  for (const auto& r : o.runs) data.push_back(read_run(r));
+  const std::vector<std::string> names = run_names(o.runs);
   std::vector<std::string> blocks;
   int file_id = 0;
   for (const Panel& p : panels()) {
-    std::ostringstream plot;
-    bool any = false;
-    for (std::size_t r = 0; r < o.runs.size(); ++r) {
-      for (const auto& aliases : p.series) {
-        for (const auto& key : aliases) {
-          auto it = data[r].find(key);
-          if (it == data[r].end() || it->second.empty()) continue;
-          const std::string f = std::to_string(file_id++) + ".dat";
-          std::ofstream df(tmp.path() / f);
-          for (auto& [x, y] : it->second) df << x << " " << y << "\n";
-          BASIN_CHECK(df.flush(), "plot: cannot write " << (tmp.path() / f).string());
-          std::string label = fs::path(o.runs[r]).filename().string();
-          if (label.empty()) label = o.runs[r];
-          plot << (any ? ", " : "plot ") << gp_text(f) << " using 1:2 with linespoints title "
-               << gp_text(label + " " + key);
-          any = true;
-          break;
-        }
-      }
-    }
-    if (!any) continue;
-    std::ostringstream b;
-    b << "set title " << gp_text(p.ylabel) << "\nset xlabel 'epoch'\nset ylabel " << gp_text(p.ylabel) << "\n"
-      << (p.log_y ? "set logscale y\n" : "unset logscale y\n") << "set key outside bottom center horizontal\n"
-      << plot.str() << "\n";
-    blocks.push_back(b.str());
+    std::string b = panel_block(p, data, names, tmp.path(), file_id);
+    if (!b.empty()) blocks.push_back(std::move(b));
   }
   BASIN_CHECK(!blocks.empty(), "plot: no known metrics (train_loss, test_acc, hessian_trace, ...) in the runs");
+  const std::string out_name = "plot" + ext;
+  std::ostringstream gp;
+  gp << "set encoding utf8\n"
+     << (ext == ".png" ? "set terminal pngcairo size 1400,1000 font 'sans,13' noenhanced\n"
+                       : "set terminal svg size 1400,1000 font 'sans,13' noenhanced\n")
+     << "set output " << gp_text(out_name) << "\n";
   const int cols = blocks.size() > 1 ? 2 : 1, rows = static_cast<int>((blocks.size() + 1) / 2);
-  gp << "set grid\nset multiplot layout " << rows << "," << cols;
+  gp << "set grid\nset key outside right top vertical Left reverse\n" << epoch_axis(data) << "set multiplot layout " << rows
+     << "," << cols;
   if (!o.title.empty()) gp << " title " << gp_text(o.title);
   gp << "\n";
   for (const auto& b : blocks) gp << b;
   gp << "unset multiplot\n";
-  {
-    std::ofstream script(tmp.path() / "plot.gp");
-    script << gp.str();
-    BASIN_CHECK(script.flush(), "plot: cannot write " << (tmp.path() / "plot.gp").string());
-  }
-  const int rc = run_gnuplot(tmp.path());
-  BASIN_CHECK(rc == 0, "plot: gnuplot failed (status " << rc << ")");
-  const fs::path made = tmp.path() / out_name;
-  std::error_code ec;
-  BASIN_CHECK(fs::is_regular_file(made, ec) && fs::file_size(made, ec) > 0, "plot: gnuplot wrote nothing");
-  std::ifstream in(made, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  io::write_file_atomic(o.out, bytes, io::Durability::RenameOnly);
+  render_gnuplot(tmp.path(), gp.str(), out_name, o.out, "plot");
   std::printf("wrote %s (%zu panels, %zu runs)\n", o.out.c_str(), blocks.size(), o.runs.size());
 }
 

@@ -7,6 +7,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "train/progress.h"
 
 namespace basin::train {
 
@@ -75,17 +76,21 @@ double ClassTally::top_k_accuracy() const {
   return stats.count ? static_cast<double>(top_k_correct) / static_cast<double>(stats.count) : 0.0;
 }
 
-ClassTally evaluate_by_class(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes) {
+ClassTally evaluate_by_class(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes,
+                             std::FILE* progress) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
   ClassTally t(num_classes);
   loader.start_epoch(0);
   data::Batch b;
-  while (loader.next(b)) {
+  TaskProgress bar("eval", loader.num_batches(), "batches", progress);
+  for (std::int64_t done = 1; loader.next(b); ++done) {
     Tensor logits = model(b.images);
     t.add(logits, b.labels, cross_entropy(logits, b.labels).item());
+    bar.update(done, static_cast<double>(t.stats.count) / bar.seconds(), "img");
   }
+  bar.finish();
   model.train(was_training);
   return t;
 }

@@ -8,6 +8,7 @@
 // So top_k_classes(row, C, 1)[0] is argmax(row) and top-1 agrees with
 // count_correct (train/evaluate.h) bitwise.
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,9 @@ struct ClassTally {
 };
 
 // evaluate() (train/evaluate.h) with the tally: same loss and top-1 figures.
-ClassTally evaluate_by_class(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes);
+// `progress`: where an "eval" progress line goes (nullptr: none).
+ClassTally evaluate_by_class(nn::Module& model, data::DataLoader& loader, std::int64_t num_classes,
+                             std::FILE* progress = nullptr);
 
 // [{"class": name, "index": i, "accuracy": a or null (no samples), "count": n}, ...]
 nlohmann::json per_class_json(const ClassTally& t, const std::vector<std::string>& names);

@@ -2,6 +2,7 @@
 
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
+#include "train/progress.h"
 
 namespace basin::train {
 
@@ -16,18 +17,21 @@ std::int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   return c;
 }
 
-RunningStats evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t epoch) {
+RunningStats evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t epoch, std::FILE* progress) {
   NoGradGuard no_grad;
   bool was_training = model.is_training();
   model.eval();
   RunningStats s;
   loader.start_epoch(epoch);
   data::Batch b;
-  while (loader.next(b)) {
+  TaskProgress bar("eval", loader.num_batches(), "batches", progress);
+  for (std::int64_t done = 1; loader.next(b); ++done) {
     Tensor logits = model(b.images);
     float loss = cross_entropy(logits, b.labels).item();
     s.add(loss, count_correct(logits, b.labels), b.labels.numel());
+    bar.update(done, static_cast<double>(s.count) / bar.seconds(), "img");
   }
+  bar.finish();
   model.train(was_training);
   return s;
 }

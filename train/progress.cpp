@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace basin::train {
 
@@ -63,6 +65,53 @@ void Progress::update(std::int64_t batch, double loss, double accuracy, double i
 }
 
 void Progress::finish() {
+  if (out_ && tty_ && drawn_) {
+    std::fprintf(out_, "\r\x1b[K");
+    std::fflush(out_);
+  }
+  drawn_ = false;
+}
+
+TaskProgress::TaskProgress(std::string label, std::int64_t total, std::string unit, std::FILE* out,
+                           double plain_interval_s)
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total), out_(out), tty_(Progress::is_terminal(out)),
+      interval_(plain_interval_s), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+void TaskProgress::update(std::int64_t done, double items_per_s, const char* rate_unit) {
+  if (!out_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  const bool last = total_ > 0 && done >= total_;
+  if (tty_ ? (since < 0.1 && !last && drawn_) : since < interval_) return;
+  last_ = now;
+  std::string s = label_;
+  if (tty_ && total_ > 0) {
+    constexpr int kWidth = 24;
+    const double frac = std::min(1.0, static_cast<double>(done) / static_cast<double>(total_));
+    std::string bar(static_cast<size_t>(frac * kWidth), '#');
+    bar.resize(kWidth, '.');
+    s += " [" + bar + "]";
+  }
+  s += " " + std::to_string(done) + (total_ > 0 ? "/" + std::to_string(total_) : std::string()) + " " + unit_;
+  char buf[96];
+  if (rate_unit && items_per_s > 0) {
+    std::snprintf(buf, sizeof buf, "  %.0f %s/s", items_per_s, rate_unit);
+    s += buf;
+  }
+  if (total_ > 0 && done > 0) {
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    s += "  ETA " + format_eta(elapsed / static_cast<double>(done) * static_cast<double>(total_ - done));
+  }
+  std::fprintf(out_, tty_ ? "\r%s\x1b[K" : "%s\n", s.c_str());
+  std::fflush(out_);
+  drawn_ = tty_;
+}
+
+double TaskProgress::seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void TaskProgress::finish() {
   if (out_ && tty_ && drawn_) {
     std::fprintf(out_, "\r\x1b[K");
     std::fflush(out_);

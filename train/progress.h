@@ -33,4 +33,29 @@ class Progress {
   bool drawn_ = false;
 };
 
+// Progress of any other long pass (evaluation, the Hessian's loss passes, an
+// export) on the same rule as Progress: on a terminal one line redrawn in place,
+// otherwise a plain line every `plain_interval_s` seconds; out == nullptr prints
+// nothing. "eval [######..........] 12/40 batches  2100 img/s  ETA 0:03".
+// total == 0 (unknown): no bar and no ETA.
+class TaskProgress {
+ public:
+  TaskProgress(std::string label, std::int64_t total, std::string unit, std::FILE* out = stderr,
+               double plain_interval_s = 10.0);
+  // `done` units so far (1-based count); `items_per_s` of what the rate counts
+  // (images, passes), named by rate_unit.
+  void update(std::int64_t done, double items_per_s = 0, const char* rate_unit = nullptr);
+  void finish();
+  double seconds() const;  // since construction
+
+ private:
+  std::string label_, unit_;
+  std::int64_t total_;
+  std::FILE* out_;
+  bool tty_;
+  double interval_;
+  std::chrono::steady_clock::time_point start_, last_;
+  bool drawn_ = false;
+};
+
 }  // namespace basin::train

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -177,6 +178,28 @@ std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch) {
       }
     }
   return std::nullopt;
+}
+
+void write_summary_csv(const RunDir& dir) {
+  std::ifstream f(dir.metrics());
+  std::string csv = "epoch,train_loss,eval_loss,eval_top1,lr\n";
+  nlohmann::json j;
+  int next = 1;
+  for (std::string line; std::getline(f, line);) {
+    if (epoch_of(line, &j) != next) continue;
+    EpochMetrics m;
+    try {
+      m = metrics_from_json(j);
+    } catch (const std::exception&) {
+      continue;  // a line basin did not write: no row rather than made-up figures
+    }
+    char row[160];
+    std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.9g\n", m.epoch, m.train_loss, m.test_loss, 100 * m.test_acc,
+                  m.lr);
+    csv += row;
+    ++next;
+  }
+  io::write_file_atomic(dir.summary(), csv);
 }
 
 }  // namespace basin::train

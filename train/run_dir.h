@@ -3,6 +3,7 @@
 //   config.json        every setting (TrainConfig), enough to --resume
 //   metrics.jsonl      one JSON object per finished epoch
 //   steps.jsonl        one JSON object every --log-every steps (train/metrics.h StepMetrics)
+//   summary.csv        metrics.jsonl as timm's summary.csv (epoch,train_loss,eval_loss,eval_top1,lr)
 //   checkpoint.safetensors  written atomically at each epoch end and on SIGINT
 //   model.safetensors  the final weights (torchvision names)
 //   .lock              flocked by the one process writing the folder (train/run_lock.h)
@@ -22,6 +23,7 @@ struct RunDir {
   std::string config() const { return path + "/config.json"; }
   std::string metrics() const { return path + "/metrics.jsonl"; }
   std::string steps() const { return path + "/steps.jsonl"; }
+  std::string summary() const { return path + "/summary.csv"; }
   std::string checkpoint() const { return path + "/checkpoint.safetensors"; }
   std::string model() const { return path + "/model.safetensors"; }
 };
@@ -54,5 +56,12 @@ void truncate_metrics(const RunDir& dir, int last_epoch);
 // so a resumed run appends after the checkpoint's step without repeating lines.
 void truncate_steps(const RunDir& dir, std::int64_t last_step);
 std::optional<EpochMetrics> read_epoch_metrics(const RunDir& dir, int epoch);
+// Rewrites summary.csv (atomically) from metrics.jsonl: a header, then one row per
+// epoch 1, 2, ... in order (the first well-formed line of each, as truncate_metrics
+// keeps), in the columns timm's summary.csv has and basin measures:
+//   epoch,train_loss,eval_loss,eval_top1,lr
+// eval_top1 in percent as timm writes it; epoch 1-based as metrics.jsonl. Derived
+// from metrics.jsonl each epoch, so a resumed run never repeats a row.
+void write_summary_csv(const RunDir& dir);
 
 }  // namespace basin::train

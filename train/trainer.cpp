@@ -137,6 +137,7 @@ void resume_run(Run& r) {
   }
   r.pos = s.position;
   truncate_metrics(r.dir(), r.pos.epoch);
+  write_summary_csv(r.dir());
   truncate_steps(r.dir(), r.pos.step);
   if (r.pos.epoch > 0) r.res.last = read_epoch_metrics(r.dir(), r.pos.epoch);
   logf(r.o.log, "resuming " + r.dir().path + " at epoch " + std::to_string(r.pos.epoch + 1) + ", batch " +
@@ -349,11 +350,12 @@ void end_epoch(Run& r) {
   m.seconds = p.seconds;
   m.images_per_s = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
   m.skipped_batches = p.skipped;
-  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch);
+  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch, r.o.progress);
   m.test_loss = t.loss();
   m.test_acc = t.accuracy();
   if (r.c.hessian_every > 0 && m.epoch % r.c.hessian_every == 0) measure_hessian(r.c, *r.model, r.hessian_data, m);
   io::append_line_durable(r.dir().metrics(), io::json_text(to_json(m)));
+  write_summary_csv(r.dir());
   logf(r.o.log, epoch_line(m, r.c.epochs));
   r.res.last = m;
   r.res.epochs_done = m.epoch;
