@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/open_dataset.h"
+#include "tests/cli_tiny_folder.h"
 #include "data/image_folder.h"
 #include "data/seeded_sample.h"
 #include "nn/models/factory.h"
@@ -42,14 +43,7 @@ CliRun run(const std::string& args) { return basin::testing::run_basin(args, scr
 
 // A tiny image folder (train/ and test/, 48 PNGs each, 10 Fashion-MNIST classes) made once.
 const std::string& tiny_folder() {
-  static std::string dir = [] {
-    std::string d = scratch() + "/tiny";
-    basin::data::DatasetPair p = basin::data::open_dataset("fashion-mnist", 1);
-    p.train = std::make_shared<basin::train::SubsetDataset>(p.train, 48);
-    p.test = std::make_shared<basin::train::SubsetDataset>(p.test, 48);
-    basin::data::export_idx_as_image_folder(p, d);
-    return d;
-  }();
+  static const std::string dir = basin::testing::make_tiny_image_folder(scratch() + "/tiny");
   return dir;
 }
 

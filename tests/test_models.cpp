@@ -1,6 +1,7 @@
 // Models: torchvision parameter counts and key names, stems, grayscale input,
 // MLP naming, the factory, and the layer summary (shapes, params, MACs).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -172,7 +173,8 @@ TEST(Models, StateDictMatchesTorchvisionAndItsFileLoadsStrictly) {
         file.emplace_back(key, dtype == "int64" ? Tensor::full(shape, 7.0, DType::Int64) : Tensor::full(shape, 0.25f));
     }
     if (!write_file) continue;
-    const std::string path = ::testing::TempDir() + "/torchvision_" + name + ".safetensors";
+    const std::string path =
+        ::testing::TempDir() + "/torchvision_" + name + "_" + std::to_string(::getpid()) + ".safetensors";
     save_safetensors(path, file);
     auto fresh = make_model(name, ModelOptions{});
     LoadReport report = load_weights(*fresh, path);  // strict by default: throws on any mismatch

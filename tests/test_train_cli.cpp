@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/open_dataset.h"
+#include "tests/cli_tiny_folder.h"
 #include "nn/models/factory.h"
 #include "nn/weights.h"
 #include "tests/cli_test_util.h"
@@ -41,14 +42,7 @@ CliRun run_basin(const std::string& args) { return basin::testing::run_basin(arg
 
 // A tiny image folder (train/ and test/, 48 PNGs each, 10 classes) made once.
 const std::string& tiny_folder() {
-  static std::string dir = [] {
-    std::string d = tmp_root() + "/tiny";
-    data::DatasetPair p = data::open_dataset("fashion-mnist", 1);
-    p.train = std::make_shared<train::SubsetDataset>(p.train, 48);
-    p.test = std::make_shared<train::SubsetDataset>(p.test, 48);
-    data::export_idx_as_image_folder(p, d);
-    return d;
-  }();
+  static const std::string dir = basin::testing::make_tiny_image_folder(tmp_root() + "/tiny");
   return dir;
 }
 
