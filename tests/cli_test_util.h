@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,21 @@ inline CliRun run_basin(const std::string& args, const std::string& scratch) {
   r.out = slurp(o);
   r.err = slurp(e);
   return r;
+}
+
+// run_basin that also prints "[message] basin ARGS -> exit N: STDERR", so
+// docs/errors.md can quote what users see.
+inline CliRun run_basin_logged(const std::string& args, const std::string& scratch) {
+  CliRun r = run_basin(args, scratch);
+  std::printf("[message] basin %s -> exit %d: %s", args.c_str(), r.status, r.err.c_str());
+  return r;
+}
+
+// A quick, quiet MLP run on 64 Fashion-MNIST images (batches of 32: 2 steps an
+// epoch) into `out`.
+inline std::string tiny_train_args(const std::string& out, int epochs) {
+  return "train --limit-train 64 --limit-test 32 --hidden 16 --batch-size 32 --workers 1 --quiet --epochs " +
+         std::to_string(epochs) + " --out '" + out + "'";
 }
 
 }  // namespace basin::testing

@@ -35,17 +35,9 @@ std::string scratch() {
   return dir.path();
 }
 
-basin::testing::CliRun run(const std::string& args) {
-  basin::testing::CliRun r = basin::testing::run_basin(args, scratch());
-  std::printf("[message] basin %s -> exit %d: %s", args.c_str(), r.status, r.err.c_str());
-  return r;
-}
+basin::testing::CliRun run(const std::string& args) { return basin::testing::run_basin_logged(args, scratch()); }
 
-// 64 Fashion-MNIST images in batches of 32: 2 steps an epoch.
-std::string tiny(const std::string& out, int epochs = 2) {
-  return "train --limit-train 64 --limit-test 32 --hidden 16 --batch-size 32 --workers 1 --quiet --epochs " +
-         std::to_string(epochs) + " --out '" + out + "'";
-}
+std::string tiny(const std::string& out, int epochs = 2) { return basin::testing::tiny_train_args(out, epochs); }
 
 std::vector<int> metric_epochs(const std::string& run_dir) {
   std::vector<int> v;
