@@ -220,7 +220,8 @@ void run_plot(const PlotCmd& o) {
   for (const auto& b : blocks) gp << b;
   gp << "unset multiplot\n";
   render_gnuplot(tmp.path(), gp.str(), out_name, o.out, "plot");
-  std::printf("wrote %s (%zu panels, %zu runs)\n", o.out.c_str(), blocks.size(), o.runs.size());
+  std::printf("wrote %s (%zu panel%s, %zu run%s)\n", o.out.c_str(), blocks.size(), blocks.size() == 1 ? "" : "s",
+              o.runs.size(), o.runs.size() == 1 ? "" : "s");
 }
 
 void setup_plot(CLI::App& app) {
