@@ -33,12 +33,15 @@
 
 namespace basin::kernels::noise {
 
-// Every distribution is symmetric, zero-mean and has standard deviation sigma.
+// Every distribution is symmetric about 0; all but Cauchy are zero-mean with
+// standard deviation sigma (Cauchy has neither: sigma is its scale, the half
+// interquartile range).
 enum class Dist : int {
   Gaussian = 0,  // N(0, sigma^2)
   Laplace = 1,   // scale sigma / sqrt(2)
   Uniform = 2,   // U(-sigma sqrt 3, sigma sqrt 3)
   Binomial = 3,  // +sigma or -sigma with probability 1/2 each (zero-mean, unlike the authors' code)
+  Cauchy = 4,    // sigma tan(pi (u - 1/2)): median 0, quartiles +-sigma (no mean, no variance: sigma is its scale)
 };
 
 inline const char* dist_name(Dist d) {
@@ -47,6 +50,7 @@ inline const char* dist_name(Dist d) {
     case Dist::Laplace: return "laplace";
     case Dist::Uniform: return "uniform";
     case Dist::Binomial: return "binomial";
+    case Dist::Cauchy: return "cauchy";
   }
   return "?";
 }
@@ -62,12 +66,14 @@ BASIN_HD std::uint64_t stream_of(std::uint64_t step, std::uint32_t index) {
 BASIN_HD float fmul(float a, float b) { return __fmul_rn(a, b); }
 BASIN_HD float fadd(float a, float b) { return __fadd_rn(a, b); }
 BASIN_HD float fsqrt(float a) { return __fsqrt_rn(a); }
+BASIN_HD float fdiv(float a, float b) { return __fdiv_rn(a, b); }
 BASIN_HD float bits_to_float(std::uint32_t u) { return __uint_as_float(u); }
 BASIN_HD std::uint32_t float_to_bits(float f) { return __float_as_uint(f); }
 #else
 BASIN_HD float fmul(float a, float b) { return a * b; }
 BASIN_HD float fadd(float a, float b) { return a + b; }
 BASIN_HD float fsqrt(float a) { return __builtin_sqrtf(a); }
+BASIN_HD float fdiv(float a, float b) { return a / b; }
 BASIN_HD float bits_to_float(std::uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 BASIN_HD std::uint32_t float_to_bits(float f) { std::uint32_t u; std::memcpy(&u, &f, 4); return u; }
 #endif
@@ -142,8 +148,24 @@ BASIN_HD void box_muller(std::uint32_t w0, std::uint32_t w1, float* z0, float* z
   *z1 = fmul(r, s);
 }
 
-// One value (std 1) of a non-Gaussian distribution from one word.
+// Standard Cauchy (scale 1) from one word: tan(theta) for theta = 2 pi u,
+// u = (w | 1) / 2^32. tan has period pi, so tan(2 pi u) has the law of
+// tan(pi (u' - 1/2)) for u' uniform in (0, 1): median 0, quartiles -1 and +1.
+// Forcing the low bit keeps u strictly inside (0, 1) and off the poles
+// (u = 1/4, 3/4, where cos is 0) and off the exact zeros: the quadrant
+// remainder d of turn_sincos is then odd, so |x| >= 2 pi / 2^32 and the divisor
+// (cos, or sin on odd quadrants) is never 0; |value| <= about 6.8e8.
+// sin and cos are turn_sincos's polynomials, the quotient a correctly rounded
+// division on both sides (fdiv), so host and device agree bit for bit.
+BASIN_HD float cauchy_unit(std::uint32_t w) {
+  float s, c;
+  turn_sincos(w | 1u, &s, &c);
+  return fdiv(s, c);
+}
+
+// One value (std 1; Cauchy: scale 1) of a non-Gaussian distribution from one word.
 BASIN_HD float unit_single(Dist d, std::uint32_t w) {
+  if (d == Dist::Cauchy) return cauchy_unit(w);
   if (d == Dist::Laplace) {
     // sign from the top bit, |x| = Exp(1) / sqrt 2 from 23 of the low bits
     float u = fmul(static_cast<float>(static_cast<std::int32_t>(((w & 0x7FFFFFFFu) >> 8) + 1u)), 1.1920928955078125e-7f);

@@ -8,6 +8,7 @@ NSO::NSO(std::unique_ptr<BaseOptimizer> base, NsoOptions opt)
   BASIN_CHECK(opt_.sigma >= 0, "NSO: sigma must be >= 0, got " << opt_.sigma);
   BASIN_CHECK(opt_.lambda >= 0 && opt_.lambda < 1, "NSO: lambda must be in [0, 1), got " << opt_.lambda);
   BASIN_CHECK(opt_.clean_pass || opt_.lambda == 0, "NSO: lambda " << opt_.lambda << " needs clean_pass");
+  check_sigma_schedule(opt_.schedule, "NSO");
   if (passes_per_step() > 1) acc_ = Tensor::empty({arena().numel()}, DType::Float32, arena().device());
 }
 
@@ -16,7 +17,7 @@ kernels::NoiseSpec NSO::noise_spec(std::int64_t t, int j) const {
   ns.dist = opt_.dist;
   ns.seed = seed_;
   ns.stream = kernels::noise::stream_of(static_cast<std::uint64_t>(t), static_cast<std::uint32_t>(j));
-  ns.sigma = static_cast<float>(opt_.sigma);
+  ns.sigma = static_cast<float>(sigma_at(t));
   return ns;
 }
 

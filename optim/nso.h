@@ -14,11 +14,13 @@
 // the smoothed loss F(W) = E f(W + U) that NSO minimizes), or the clean loss
 // f(W) when clean_pass is on.
 #include "optim/perturbed.h"
+#include "optim/sigma_schedule.h"
 
 namespace basin::optim {
 
 struct NsoOptions {
-  double sigma = 0.01;      // std of every noise element (absolute)
+  double sigma = 0.01;      // std of every noise element (absolute; Cauchy: its scale)
+  SigmaSchedule schedule;   // sigma over training (optim/sigma_schedule.h); constant: sigma always
   int k = 1;                // perturbations per step
   kernels::noise::Dist dist = kernels::noise::Dist::Gaussian;
   bool two_point = true;    // false: k one-point samples (WP-SGD for k = 1)
@@ -34,8 +36,11 @@ class NSO : public PerturbedOptimizer {
   std::string name() const override { return opt_.two_point ? "nso" : "wpsgd"; }
   int passes_per_step() const override { return opt_.k * (opt_.two_point ? 2 : 1) + (opt_.clean_pass ? 1 : 0); }
   const NsoOptions& options() const { return opt_; }
-  // The noise spec of perturbation j at step t (tests regenerate U with it).
+  // The noise spec of perturbation j at step t (tests regenerate U with it);
+  // its sigma is sigma_at(t).
   kernels::NoiseSpec noise_spec(std::int64_t t, int j) const;
+  // The noise level of step t under the schedule.
+  double sigma_at(std::int64_t t) const { return optim::sigma_at(opt_.schedule, opt_.sigma, t); }
 
  private:
   NsoOptions opt_;

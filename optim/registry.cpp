@@ -36,6 +36,9 @@ std::unique_ptr<Optimizer> build_nso(ArenaRef arena, const OptimizerSettings& s,
   o.dist = s.noise;
   o.two_point = two_point;
   o.seed = s.seed;
+  o.clean_pass = s.lambda > 0;  // lambda 0: no clean pass, today's step unchanged
+  o.lambda = s.lambda;
+  o.schedule = s.sigma_schedule;
   return std::make_unique<NSO>(build_sgd(std::move(arena), s), o);
 }
 
@@ -64,8 +67,13 @@ std::string describe_adamw(const OptimizerSettings& s) {
 
 std::string describe_nso(const char* name, const OptimizerSettings& s) {
   std::ostringstream os;
-  os << name << " (sigma " << s.sigma << ", k " << s.k << ", " << kernels::noise::dist_name(s.noise) << ") on "
-     << describe_sgd(s);
+  os << name << " (sigma " << s.sigma;
+  if (s.sigma_schedule.kind != SigmaRamp::Constant)
+    os << " " << sigma_ramp_name(s.sigma_schedule.kind) << " from " << s.sigma_schedule.start << " over "
+       << s.sigma_schedule.ramp_units << " epochs";
+  os << ", k " << s.k << ", " << kernels::noise::dist_name(s.noise);
+  if (s.lambda > 0) os << ", lambda " << s.lambda;
+  os << ") on " << describe_sgd(s);
   return os.str();
 }
 
@@ -118,9 +126,9 @@ std::string optimizer_list() {
 }
 
 Dist parse_noise(const std::string& s, const char* who) {
-  for (Dist d : {Dist::Gaussian, Dist::Laplace, Dist::Uniform, Dist::Binomial})
+  for (Dist d : {Dist::Gaussian, Dist::Laplace, Dist::Uniform, Dist::Binomial, Dist::Cauchy})
     if (s == kernels::noise::dist_name(d)) return d;
-  BASIN_FAIL(who << ": unknown --noise '" << s << "' (gaussian, laplace, uniform, binomial)");
+  BASIN_FAIL(who << ": unknown --noise '" << s << "' (gaussian, laplace, uniform, binomial, cauchy)");
 }
 
 }  // namespace basin::optim

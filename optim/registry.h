@@ -7,8 +7,8 @@
 //
 //   sgd    SGD (optim/sgd.h)                     lr, momentum, weight_decay
 //   adamw  AdamW (optim/adamw.h)                 lr, weight_decay
-//   nso    NSO, +U and -U (optim/nso.h)          on sgd; sigma, k, noise, seed
-//   wpsgd  NSO one-point (WP-SGD)                on sgd; sigma, k, noise, seed
+//   nso    NSO, +U and -U (optim/nso.h)          on sgd; sigma, k, noise, seed, lambda, sigma_schedule
+//   wpsgd  NSO one-point (WP-SGD)                on sgd; sigma, k, noise, seed, lambda, sigma_schedule
 //   sam, usam, asam (optim/sam.h)                on sgd; rho
 //   rsam   (optim/sam.h)                         on sgd; rho, sigma, noise, seed
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "optim/optimizer.h"
+#include "optim/sigma_schedule.h"
 
 namespace basin::optim {
 
@@ -29,6 +30,8 @@ struct OptimizerSettings {
   double sigma = 0.01;  // nso, wpsgd, rsam: standard deviation of every noise element
   int k = 1;            // nso, wpsgd: perturbations per step
   kernels::noise::Dist noise = kernels::noise::Dist::Gaussian;  // nso, wpsgd, rsam
+  double lambda = 0.0;  // nso, wpsgd: weight of a clean gradient at W (> 0 adds that pass)
+  SigmaSchedule sigma_schedule;  // nso, wpsgd: sigma over training (constant: sigma)
   double rho = 0.05;       // sam family: radius
   std::uint64_t seed = 0;  // nso, wpsgd, rsam: noise key
 };
@@ -47,7 +50,7 @@ const OptimizerEntry* find_optimizer(const std::string& name);
 // "sgd, adamw, nso, wpsgd, sam, usam, asam, rsam" (for messages).
 std::string optimizer_list();
 
-// gaussian | laplace | uniform | binomial (kernels::noise::dist_name's names);
+// gaussian | laplace | uniform | binomial | cauchy (kernels::noise::dist_name's names);
 // throws "<who>: unknown noise '<s>' (...)" otherwise.
 kernels::noise::Dist parse_noise(const std::string& s, const char* who);
 

@@ -39,7 +39,8 @@ TEST(OptimCuda, PerturbIsBitwiseTheCpuNoise) {
   REQUIRE_CUDA();
   const std::int64_t n = 100003;
   auto w0v = ramp(n, 1.0f, 0.5f);
-  for (auto d : {noise::Dist::Gaussian, noise::Dist::Laplace, noise::Dist::Uniform, noise::Dist::Binomial}) {
+  for (auto d : {noise::Dist::Gaussian, noise::Dist::Laplace, noise::Dist::Uniform, noise::Dist::Binomial,
+                 noise::Dist::Cauchy}) {
     SCOPED_TRACE(noise::dist_name(d));
     NoiseSpec ns;
     ns.dist = d;

@@ -138,7 +138,18 @@ void add_optimizer_options(CLI::App* cmd, TrainCli& cli) {
   cmd->add_option("--k", c.k, "nso / wpsgd: perturbations per step (nso evaluates +U and -U for each)")
       ->capture_default_str()->group(g_opt);
   cmd->add_option("--rho", c.rho, "sam / usam / asam / rsam: perturbation radius")->capture_default_str()->group(g_opt);
-  cmd->add_option("--noise", c.noise, "Noise distribution: gaussian | laplace | uniform | binomial (all with std sigma)")
+  cmd->add_option("--noise", c.noise, "Noise distribution: gaussian | laplace | uniform | binomial (all with std sigma) | "
+                                     "cauchy (scale sigma: quartiles +-sigma)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--nso-lambda", c.nso_lambda, "nso / wpsgd: weight L of the clean gradient, g = L grad f(W) + (1 - L) "
+                                               "(average of the perturbed gradients); L > 0 adds a pass at W per step")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--sigma-schedule", c.sigma_schedule, "nso / wpsgd: constant | linear | exponential: sigma ramped per "
+                                                       "epoch from --sigma-start up to --sigma over --sigma-ramp-epochs")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--sigma-start", c.sigma_start, "--sigma-schedule: sigma of the first epoch (exponential: > 0)")
+      ->capture_default_str()->group(g_opt);
+  cmd->add_option("--sigma-ramp-epochs", c.sigma_ramp_epochs, "--sigma-schedule: epochs of the ramp (0: --epochs)")
       ->capture_default_str()->group(g_opt);
   cmd->add_option("--label-smoothing", c.label_smoothing, "Label smoothing of the training loss")->group(g_opt);
 }

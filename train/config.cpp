@@ -35,7 +35,11 @@ const std::vector<std::string>& schedule_names() {
   return v;
 }
 const std::vector<std::string>& noise_names() {
-  static const std::vector<std::string> v{"gaussian", "laplace", "uniform", "binomial"};
+  static const std::vector<std::string> v{"gaussian", "laplace", "uniform", "binomial", "cauchy"};
+  return v;
+}
+const std::vector<std::string>& sigma_schedule_names() {
+  static const std::vector<std::string> v{"constant", "linear", "exponential"};
   return v;
 }
 
@@ -106,6 +110,9 @@ void TrainConfig::resolve() {
   // (negative, zero, NaN) is kept and refused by validate().
   if (!lr) lr = optimizer == "adamw" ? 1e-3 : 0.05;
   if (step_size == 0) step_size = std::max(1, epochs / 3);
+  // The ramp's length is fixed at the start, so a --resume with more --epochs
+  // keeps the schedule the run began with.
+  if (sigma_schedule != "constant" && sigma_ramp_epochs == 0) sigma_ramp_epochs = epochs;
   validate();
 }
 
@@ -116,6 +123,9 @@ void TrainConfig::validate() const {
               "train: unknown optimizer '" << optimizer << "' (choose from " << optim::optimizer_list() << ")");
   CHECK_CHOICE(schedule, schedule_names());
   CHECK_CHOICE(noise, noise_names());
+  BASIN_CHECK(one_of(sigma_schedule, sigma_schedule_names()),
+              "train: unknown --sigma-schedule '" << sigma_schedule << "' (choose from " << list(sigma_schedule_names())
+                                                  << ")");
   static const std::vector<std::string> augments{"none", "flip-crop"};
   CHECK_CHOICE(augment, augments);
   static const std::vector<std::string> onoff{"on", "off"};
@@ -129,6 +139,7 @@ void TrainConfig::validate() const {
                                                       "it for --resume. Rename the folder (or link to it by a UTF-8 name)");
   for (const auto& [flag, v] : {std::pair<const char*, double>{"--momentum", momentum}, {"--weight-decay", weight_decay},
                                 {"--gamma", gamma}, {"--sigma", sigma}, {"--rho", rho},
+                                {"--nso-lambda", nso_lambda}, {"--sigma-start", sigma_start},
                                 {"--label-smoothing", label_smoothing}})
     BASIN_CHECK(std::isfinite(v), "train: " << flag << " must be a finite number, got " << v);
   BASIN_CHECK(epochs >= 1, "train: --epochs must be at least 1, got " << epochs);
@@ -139,6 +150,17 @@ void TrainConfig::validate() const {
   BASIN_CHECK(weight_decay >= 0, "train: --weight-decay must be >= 0, got " << weight_decay);
   BASIN_CHECK(sigma >= 0, "train: --sigma must be >= 0, got " << sigma);
   BASIN_CHECK(k >= 1, "train: --k must be at least 1, got " << k);
+  BASIN_CHECK(nso_lambda >= 0 && nso_lambda < 1, "train: --nso-lambda must be in [0, 1), got " << nso_lambda);
+  BASIN_CHECK(sigma_start >= 0, "train: --sigma-start must be >= 0, got " << sigma_start);
+  BASIN_CHECK(sigma_schedule != "exponential" || sigma_start > 0,
+              "train: --sigma-schedule exponential needs --sigma-start > 0 (it multiplies sigma up from there), got "
+                  << sigma_start);
+  BASIN_CHECK(sigma_ramp_epochs >= 0, "train: --sigma-ramp-epochs must be >= 0, got " << sigma_ramp_epochs);
+  const bool nso_family = optimizer == "nso" || optimizer == "wpsgd";
+  BASIN_CHECK(nso_family || nso_lambda == 0,
+              "train: --nso-lambda applies to --optimizer nso or wpsgd, not " << optimizer);
+  BASIN_CHECK(nso_family || sigma_schedule == "constant",
+              "train: --sigma-schedule " << sigma_schedule << " applies to --optimizer nso or wpsgd, not " << optimizer);
   BASIN_CHECK(rho >= 0, "train: --rho must be >= 0, got " << rho);
   BASIN_CHECK(label_smoothing >= 0 && label_smoothing < 1,
               "train: --label-smoothing must be in [0, 1), got " << label_smoothing);
@@ -166,6 +188,8 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"weight_decay", c.weight_decay}, {"schedule", c.schedule}, {"step_size", c.step_size},
       {"gamma", c.gamma},         {"warmup_epochs", c.warmup_epochs}, {"sigma", c.sigma},
       {"k", c.k},                 {"rho", c.rho},                 {"noise", c.noise},
+      {"nso_lambda", c.nso_lambda}, {"sigma_schedule", c.sigma_schedule}, {"sigma_start", c.sigma_start},
+      {"sigma_ramp_epochs", c.sigma_ramp_epochs},
       {"label_smoothing", c.label_smoothing}, {"epochs", c.epochs}, {"batch_size", c.batch_size},
       {"max_steps", c.max_steps}, {"log_every", c.log_every}, {"seed", c.seed},               {"device", c.device},
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
@@ -213,6 +237,8 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("momentum", c.momentum); get("weight_decay", c.weight_decay); get("schedule", c.schedule);
   get("step_size", c.step_size); get("gamma", c.gamma); get("warmup_epochs", c.warmup_epochs);
   get("sigma", c.sigma); get("k", c.k); get("rho", c.rho); get("noise", c.noise);
+  get("nso_lambda", c.nso_lambda); get("sigma_schedule", c.sigma_schedule); get("sigma_start", c.sigma_start);
+  get("sigma_ramp_epochs", c.sigma_ramp_epochs);
   get("label_smoothing", c.label_smoothing); get("epochs", c.epochs); get("batch_size", c.batch_size);
   get("max_steps", c.max_steps); get("log_every", c.log_every); get("seed", c.seed); get("device", c.device);
   get("on_nonfinite", c.on_nonfinite); get("out", c.out); get("json", c.json);

@@ -45,7 +45,11 @@ struct TrainConfig {
   double sigma = 0.01;                  // NSO / WP-SGD / RSAM noise standard deviation
   int k = 1;                            // NSO: perturbations per step
   double rho = 0.05;                    // SAM family radius
-  std::string noise = "gaussian";       // gaussian | laplace | uniform | binomial
+  std::string noise = "gaussian";       // gaussian | laplace | uniform | binomial | cauchy
+  double nso_lambda = 0.0;              // nso / wpsgd: weight of the clean gradient at W (> 0: one more pass a step)
+  std::string sigma_schedule = "constant";  // nso / wpsgd: constant | linear | exponential, per epoch up to sigma
+  double sigma_start = 0.0;             // sigma of the first epoch of a linear / exponential schedule
+  int sigma_ramp_epochs = 0;            // epochs from sigma_start to sigma (0: --epochs, set by resolve())
   double label_smoothing = 0.0;
 
   // ---- schedule of the run --------------------------------------------------------------
@@ -107,5 +111,6 @@ std::string resolve_small_input(const std::string& small_input, const std::strin
 // Optimizer names are optim/registry.h's table (find_optimizer, optimizer_list).
 const std::vector<std::string>& schedule_names();
 const std::vector<std::string>& noise_names();
+const std::vector<std::string>& sigma_schedule_names();
 
 }  // namespace basin::train

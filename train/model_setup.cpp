@@ -1,5 +1,6 @@
 #include "train/model_setup.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "nn/models/factory.h"
@@ -11,7 +12,7 @@ namespace basin::train {
 namespace {
 
 // The run's optimizer settings, for optim's name -> builder table.
-optim::OptimizerSettings optimizer_settings(const TrainConfig& c) {
+optim::OptimizerSettings optimizer_settings(const TrainConfig& c, std::int64_t steps_per_epoch = 1) {
   optim::OptimizerSettings s;
   s.lr = c.lr.value();
   s.momentum = c.momentum;
@@ -19,6 +20,11 @@ optim::OptimizerSettings optimizer_settings(const TrainConfig& c) {
   s.sigma = c.sigma;
   s.k = c.k;
   s.noise = optim::parse_noise(c.noise, "train");
+  s.lambda = c.nso_lambda;
+  s.sigma_schedule.kind = optim::parse_sigma_ramp(c.sigma_schedule, "train");
+  s.sigma_schedule.start = c.sigma_start;
+  s.sigma_schedule.ramp_units = std::max(1, c.sigma_ramp_epochs);
+  s.sigma_schedule.steps_per_unit = std::max<std::int64_t>(1, steps_per_epoch);
   s.rho = c.rho;
   s.seed = c.seed;
   return s;
@@ -70,8 +76,9 @@ std::string load_init_weights(nn::Module& model, const std::string& path) {
   return counts.str() + "; " + r.str();
 }
 
-std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model) {
-  return find_run_optimizer(c).build(optim::arena_ref(model.arena()), optimizer_settings(c));
+std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model,
+                                                     std::int64_t steps_per_epoch) {
+  return find_run_optimizer(c).build(optim::arena_ref(model.arena()), optimizer_settings(c, steps_per_epoch));
 }
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {

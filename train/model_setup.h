@@ -21,8 +21,10 @@ std::shared_ptr<nn::Module> make_run_model(const TrainConfig& c, int in_channels
 std::string load_init_weights(nn::Module& model, const std::string& path);
 
 // The optimizer over the model's arena. Perturbation methods wrap SGD with the
-// run's momentum and weight decay.
-std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model);
+// run's momentum and weight decay. steps_per_epoch (an epoch's batches) is the
+// unit of a --sigma-schedule ramp.
+std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model,
+                                                     std::int64_t steps_per_epoch = 1);
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch);
 

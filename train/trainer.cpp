@@ -196,8 +196,8 @@ void open_run(Run& r) {
   r.d = make_run_data(c, r.device);
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
   if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));
-  r.opt = make_run_optimizer(c, *r.model);
   r.nb = r.d.train->num_batches();
+  r.opt = make_run_optimizer(c, *r.model, r.nb);
   r.schedule = make_run_schedule(c, r.nb);
   r.has_buffers = !r.model->named_buffers().empty();
 
