@@ -70,8 +70,11 @@ std::string load_init_weights(nn::Module& model, const std::string& path) {
   return counts.str() + "; " + r.str();
 }
 
-std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model) {
-  return find_run_optimizer(c).build(optim::arena_ref(model.arena()), optimizer_settings(c));
+std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model,
+                                                     std::function<void()> sync_grads) {
+  optim::ArenaRef arena = optim::arena_ref(model.arena());
+  arena.sync_grads = std::move(sync_grads);
+  return find_run_optimizer(c).build(std::move(arena), optimizer_settings(c));
 }
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {

@@ -1,0 +1,97 @@
+#include "tools/bench_dist.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dist/bucketed.h"
+#include "dist/communicator.h"
+#include "io/json_text.h"
+#include "kernels/fill_copy.h"
+
+namespace basin::tools {
+
+namespace {
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Median seconds of one bucketed all-reduce of n floats (every rank in step).
+double time_allreduce(dist::Communicator& c, Device dev, std::int64_t n, int iters) {
+  Tensor t = Tensor::empty({n}, DType::Float32, dev);
+  kernels::fill(t, 1.0f);
+  std::vector<double> s;
+  for (int i = 0; i < iters + 1; ++i) {
+    c.barrier();
+    const double a = now_s();
+    dist::allreduce_bucketed(c, t, dist::ReduceOp::Sum);
+    volatile float probe = t.to(Device::cpu()).data<float>()[0];  // waits for the device, too
+    (void)probe;
+    if (i > 0) s.push_back(now_s() - a);  // the first call sets up (NCCL's communicator)
+  }
+  std::sort(s.begin(), s.end());
+  return s[s.size() / 2];
+}
+
+}  // namespace
+
+void run_dist_bench(const DistBenchOptions& o) {
+  dist::Communicator& c = dist::world();
+  const int n = c.size();
+  const bool root = c.rank() == 0;
+  const Device dev = o.train.device;
+  nlohmann::json doc = {{"framework", "basin"}, {"processes", n}, {"backend", c.backend()}, {"device", dev.str()}};
+
+  // ---- all-reduce bandwidth -------------------------------------------------------
+  if (root && !o.json)
+    std::printf("all-reduce over %d processes (%s, %s); median of 5\n%10s %10s %12s %12s\n", n, c.backend().c_str(),
+                dev.str().c_str(), "MiB", "ms", "algbw GB/s", "busbw GB/s");
+  doc["allreduce"] = nlohmann::json::array();
+  for (std::int64_t numel : {std::int64_t{1} << 18, std::int64_t{1} << 22, std::int64_t{1} << 24}) {
+    const double s = time_allreduce(c, dev, numel, 5);
+    const double bytes = static_cast<double>(numel) * 4;
+    // NCCL's convention: algbw = bytes / time; busbw = algbw * 2 (N - 1) / N, the
+    // rate each link carries in a ring all-reduce (comparable across N).
+    const double alg = bytes / s / 1e9, bus = alg * 2.0 * (n - 1) / n;
+    doc["allreduce"].push_back({{"bytes", bytes}, {"ms", s * 1e3}, {"algbw_gb_per_s", alg}, {"busbw_gb_per_s", bus}});
+    if (root && !o.json) std::printf("%10.1f %10.3f %12.2f %12.2f\n", bytes / (1 << 20), s * 1e3, alg, bus);
+  }
+
+  // ---- scaling: one process, then all of them ---------------------------------------
+  const TrainBenchConfig& t = o.train;
+  doc["scaling"] = nlohmann::json::array();
+  if (root && !o.json)
+    std::printf("\ndata-parallel %s %lldpx, %lld per process, %s\n%10s %12s %10s %10s %11s\n", t.model.c_str(),
+                (long long)t.image_size, (long long)t.batch_size, t.optimizer.c_str(), "processes", "global batch",
+                "ms/step", "img/s", "efficiency");
+  double one = 0;
+  if (root) one = run_train_bench(t).images_per_s;
+  c.barrier();
+  TrainBenchConfig all = t;
+  all.reduce_grads = [&c](Tensor& g) { dist::allreduce_bucketed(c, g, dist::ReduceOp::Avg); };
+  TrainBenchResult r = run_train_bench(all);
+  double ms = r.step_ms;
+  c.allreduce_sum(&ms, 1);  // the slowest rank sets the pace; the mean is close to it
+  ms /= n;
+  const double ips = static_cast<double>(t.batch_size * n) / (ms * 1e-3);
+  if (root) {
+    doc["scaling"].push_back({{"processes", 1}, {"global_batch", t.batch_size}, {"images_per_s", one}});
+    doc["scaling"].push_back({{"processes", n}, {"global_batch", t.batch_size * n}, {"step_ms", ms},
+                              {"images_per_s", ips}, {"efficiency", one > 0 ? ips / (one * n) : 0}});
+    if (o.json) {
+      std::printf("%s\n", io::json_text(doc, 1).c_str());
+    } else {
+      std::printf("%10d %12lld %10.2f %10.1f %10s\n", 1, (long long)t.batch_size,
+                  static_cast<double>(t.batch_size) / one * 1e3, one, "-");
+      std::printf("%10d %12lld %10.2f %10.1f %10.0f%%\n", n, (long long)(t.batch_size * n), ms, ips,
+                  one > 0 ? 100 * ips / (one * n) : 0.0);
+    }
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace basin::tools

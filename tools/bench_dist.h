@@ -1,0 +1,20 @@
+#pragma once
+// `mpirun -np N basin bench`: the all-reduce's bandwidth over buffers of a few
+// sizes, and data-parallel training throughput at N processes beside one
+// process (rank 0 alone, the others waiting) on the same per-process batch.
+#include <cstdint>
+#include <string>
+
+#include "tools/bench_runner.h"
+
+namespace basin::tools {
+
+struct DistBenchOptions {
+  TrainBenchConfig train;      // per process; device already chosen for this rank
+  bool json = false;
+};
+
+// Rank 0 prints the tables (or one JSON document); every rank must call it.
+void run_dist_bench(const DistBenchOptions& o);
+
+}  // namespace basin::tools
