@@ -44,8 +44,8 @@ CliRun run_np(int np, const std::string& args, const std::string& scratch) {
 
 // 129 training images: with a global batch of 32 the last batch holds one image
 // (rank 1's part of it is empty), 5 steps an epoch.
-std::string train_args(const std::string& out, int batch, const std::string& extra = "") {
-  return "train --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 2 --lr 0.1 --batch-size " +
+std::string train_args(const std::string& out, int batch, const std::string& extra = "--lr 0.1") {
+  return "train --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 2 --batch-size " +
          std::to_string(batch) + " --out '" + out + "' " + extra;
 }
 
@@ -95,7 +95,7 @@ TEST(DistCli, TwoRanksOfBatchBAreOneProcessOf2B) {
 
 TEST(DistCli, NsoSharedNoiseIsOneProcessIndependentIsNot) {
   ScratchDir s("dist_nso");
-  const std::string nso = "--optimizer nso --sigma 0.05 --k 2";
+  const std::string nso = "--lr 0.1 --optimizer nso --sigma 0.05 --k 2";
   const std::string one = s.path() + "/one", shared = s.path() + "/shared", indep = s.path() + "/indep";
   expect_ok(run_np(0, train_args(one, 32, nso), s.path()), "nso 1 x 32");
   expect_ok(run_np(2, train_args(shared, 16, nso + " --rank-noise shared"), s.path()), "nso shared");
@@ -110,7 +110,7 @@ TEST(DistCli, NsoSharedNoiseIsOneProcessIndependentIsNot) {
 TEST(DistCli, OnlyRankZeroWrites) {
   ScratchDir s("dist_writes");
   const std::string one = s.path() + "/one", two = s.path() + "/two";
-  expect_ok(run_np(0, train_args(one, 32, "--log-every 1"), s.path()), "1 x 32");
+  expect_ok(run_np(0, train_args(one, 32, "--lr 0.1 --log-every 1"), s.path()), "1 x 32");
   const std::string cwd = s.path() + "/cwd";
   fs::create_directories(cwd);
   // From an empty folder and with no --out: the default run folder (a timestamp)
@@ -127,7 +127,7 @@ TEST(DistCli, OnlyRankZeroWrites) {
   const std::string out = testing::slurp(cwd + "/out.txt");
   EXPECT_EQ(out, "runs/" + *runs.begin() + "\n");
   // The same files as one process writes, and steps.jsonl written once per step.
-  expect_ok(run_np(2, train_args(two, 16, "--log-every 1"), s.path()), "2 x 16");
+  expect_ok(run_np(2, train_args(two, 16, "--lr 0.1 --log-every 1"), s.path()), "2 x 16");
   std::set<std::string> f1, f2;
   for (const auto& e : fs::directory_iterator(one)) f1.insert(e.path().filename().string());
   for (const auto& e : fs::directory_iterator(two)) f2.insert(e.path().filename().string());
@@ -143,12 +143,12 @@ TEST(DistCli, ResumeWithAnotherNumberOfProcesses) {
   const std::string full = s.path() + "/full", a = s.path() + "/a", b = s.path() + "/b";
   expect_ok(run_np(0, train_args(full, 32), s.path()), "uninterrupted 1 x 32");
   // 2 processes, stopped after 3 steps, continued by one process (batch 32 per process)...
-  expect_ok(run_np(2, train_args(a, 16, "--max-steps 3"), s.path()), "2 x 16, 3 steps");
+  expect_ok(run_np(2, train_args(a, 16, "--lr 0.1 --max-steps 3"), s.path()), "2 x 16, 3 steps");
   CliRun r = run_np(0, "train --quiet --resume '" + a + "'", s.path());
   expect_ok(r, "resume on 1");
   EXPECT_NE(r.err.find("32 per process keeps the global batch of 32"), std::string::npos) << r.err;
   // ... and one process stopped after 7 steps (inside epoch 2), continued by two.
-  expect_ok(run_np(0, train_args(b, 32, "--max-steps 7"), s.path()), "1 x 32, 7 steps");
+  expect_ok(run_np(0, train_args(b, 32, "--lr 0.1 --max-steps 7"), s.path()), "1 x 32, 7 steps");
   expect_ok(run_np(2, "train --quiet --resume '" + b + "'", s.path()), "resume on 2");
   const double da = max_abs_diff(full + "/model.safetensors", a + "/model.safetensors");
   const double db = max_abs_diff(full + "/model.safetensors", b + "/model.safetensors");
@@ -157,7 +157,7 @@ TEST(DistCli, ResumeWithAnotherNumberOfProcesses) {
   EXPECT_LT(db, kSameRun);
   // A global batch the new number of processes cannot split is refused.
   const std::string c = s.path() + "/c";
-  expect_ok(run_np(0, train_args(c, 33, "--max-steps 1"), s.path()), "1 x 33");
+  expect_ok(run_np(0, train_args(c, 33, "--lr 0.1 --max-steps 1"), s.path()), "1 x 33");
   CliRun bad = run_np(2, "train --quiet --resume '" + c + "'", s.path());
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("is not a multiple of 2"), std::string::npos) << bad.err;
