@@ -54,7 +54,8 @@ class Communicator {
 Communicator& world();
 // Whether world() was made (and with which size) without making it.
 bool world_started();
-// OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_SIZE... say this process is one of more than one.
+// OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_SIZE... say this process is one of more
+// than one; or BASIN_DIST=mpi under `mpirun -np 1` (the reduction path with one rank).
 bool launched_by_mpi();
 // How many processes the launcher started (1 when none).
 int launcher_size();

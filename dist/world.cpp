@@ -59,7 +59,13 @@ int launcher_size() {
   return 1;
 }
 
-bool launched_by_mpi() { return launcher_size() > 1; }
+// BASIN_DIST=mpi: MPI (and NCCL) even for one process, so that one GPU can run
+// the whole reduction path (the N = 1 check of the NCCL reducer).
+bool launched_by_mpi() {
+  const char* force = std::getenv("BASIN_DIST");
+  return launcher_size() > 1 || (force && std::strcmp(force, "mpi") == 0 && launcher_size() == 1 &&
+                                 std::getenv("OMPI_COMM_WORLD_SIZE"));
+}
 
 Communicator& world() {
   static std::mutex mu;

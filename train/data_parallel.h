@@ -22,7 +22,8 @@ namespace basin::train {
 struct DataParallel {
   dist::Communicator* comm = nullptr;  // dist::world()
 
-  bool on() const { return comm && comm->size() > 1; }
+  // More than one process, or one forced through MPI (BASIN_DIST=mpi, dist/communicator.h).
+  bool on() const { return comm && (comm->size() > 1 || comm->backend() != "single"); }
   int rank() const { return comm ? comm->rank() : 0; }
   int size() const { return comm ? comm->size() : 1; }
   bool is_root() const { return rank() == 0; }

@@ -93,6 +93,21 @@ TEST(DistCli, TwoRanksOfBatchBAreOneProcessOf2B) {
   EXPECT_LT(da, 1e-4);
 }
 
+// BASIN_DIST=mpi under mpirun -np 1: the whole reduction path with one rank (the
+// GPU check of the NCCL reducer runs this on one GPU) changes nothing, bit for bit.
+TEST(DistCli, OneRankThroughMpiIsBitwiseOneProcess) {
+  ScratchDir s("dist_one");
+  const std::string plain = s.path() + "/plain", forced = s.path() + "/forced";
+  expect_ok(run_np(0, train_args(plain, 32, "--lr 0.1 --optimizer nso --k 2"), s.path()), "plain");
+  const std::string cmd = "BASIN_DIST=mpi OMP_NUM_THREADS=1 " + std::string(BASIN_MPIRUN) + " -np 1 " +
+                          testing::basin_binary() + " " + train_args(forced, 32, "--lr 0.1 --optimizer nso --k 2") +
+                          " 2> '" + s.path() + "/forced.err'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::slurp(s.path() + "/forced.err");
+  EXPECT_NE(testing::slurp(s.path() + "/forced.err").find("1 processes (mpi)"), std::string::npos)
+      << testing::slurp(s.path() + "/forced.err");
+  EXPECT_EQ(max_abs_diff(plain + "/model.safetensors", forced + "/model.safetensors"), 0.0);
+}
+
 TEST(DistCli, NsoSharedNoiseIsOneProcessIndependentIsNot) {
   ScratchDir s("dist_nso");
   const std::string nso = "--lr 0.1 --optimizer nso --sigma 0.05 --k 2";
