@@ -45,7 +45,7 @@ CliRun run_np(int np, const std::string& args, const std::string& scratch) {
 // 129 training images: with a global batch of 32 the last batch holds one image
 // (rank 1's part of it is empty), 5 steps an epoch.
 std::string train_args(const std::string& out, int batch, const std::string& extra = "--lr 0.1") {
-  return "train --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 2 --batch-size " +
+  return "train --device cpu --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 2 --batch-size " +
          std::to_string(batch) + " --out '" + out + "' " + extra;
 }
 
@@ -132,7 +132,7 @@ TEST(DistCli, OnlyRankZeroWrites) {
   // must be one folder, named once by rank 0.
   std::string cmd = "cd '" + cwd + "' && OMP_NUM_THREADS=1 " + std::string(BASIN_MPIRUN) + " -np 2 " +
                     testing::basin_binary() +
-                    " train --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 1 "
+                    " train --device cpu --limit-train 129 --limit-test 40 --hidden 16 --workers 1 --quiet --epochs 1 "
                     "--batch-size 16 --log-every 1 > out.txt 2> err.txt";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::slurp(cwd + "/err.txt");
   std::set<std::string> runs;
@@ -233,7 +233,7 @@ SignalledRun signal_rank_one(const std::string& out, int sig, const std::string&
   const std::string err = scratch + "/signal.err";
   const std::string cmd = "env OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive " + std::string(BASIN_MPIRUN) + " -np 2 " +
                           testing::basin_binary() +
-                          " train --limit-train 64 --limit-test 16 --hidden 16 --workers 0 --quiet --epochs 5000 "
+                          " train --device cpu --limit-train 64 --limit-test 16 --hidden 16 --workers 0 --quiet --epochs 5000 "
                           "--batch-size 8 --log-every 1 --out '" + out + "' > /dev/null 2> '" + err + "'";
   pid_t mpirun = spawn(cmd);
   SignalledRun r;
