@@ -178,6 +178,21 @@ TEST(DistCli, ResumeWithAnotherNumberOfProcesses) {
   EXPECT_NE(bad.err.find("is not a multiple of 2"), std::string::npos) << bad.err;
 }
 
+// A non-finite loss reaches every rank at the step's all-reduce: stop ends the
+// job with the message (no rank left waiting), skip skips the batch on all ranks.
+TEST(DistCli, NonFiniteLossStopsOrSkipsOnEveryRank) {
+  ScratchDir s("dist_nonfinite");
+  const std::string stop = s.path() + "/stop", skip = s.path() + "/skip";
+  CliRun r = run_np(2, train_args(stop, 16, "--lr 1e30"), s.path());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("non-finite training loss"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[rank "), std::string::npos) << r.err;  // (the first rank to abort ends the others)
+  EXPECT_FALSE(fs::exists(stop + "/model.safetensors"));
+  CliRun k = run_np(2, train_args(skip, 16, "--lr 1e30 --on-nonfinite skip"), s.path());
+  expect_ok(k, "skip");
+  EXPECT_NE(k.err.find("batch skipped"), std::string::npos) << k.err;
+}
+
 // Starts `cmd` (exec'd by sh, so the pid is mpirun's); returns the pid.
 pid_t spawn(const std::string& cmd) {
   pid_t pid = fork();
