@@ -46,6 +46,9 @@ class Communicator {
   [[noreturn]] virtual void abort(int code) = 0;
   // Orderly end (every rank calls it).
   virtual void finalize() = 0;
+  // A communicator of the ranks that pass member = true (collective: every rank
+  // calls it); null on the others. `basin bench` times 1..N processes with it.
+  virtual std::unique_ptr<Communicator> split(bool member) = 0;
 };
 
 // The process's communicator, made on first use: MPI when the process was

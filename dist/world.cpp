@@ -24,6 +24,9 @@ class SingleProcess final : public Communicator {
   void barrier() override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
   void finalize() override {}
+  std::unique_ptr<Communicator> split(bool member) override {
+    return member ? std::make_unique<SingleProcess>() : nullptr;
+  }
 };
 
 Factory& mpi_factory() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <vector>
 
@@ -61,7 +62,7 @@ void run_dist_bench(const DistBenchOptions& o) {
     if (root && !o.json) std::printf("%10.1f %10.3f %12.2f %12.2f\n", bytes / (1 << 20), s * 1e3, alg, bus);
   }
 
-  // ---- scaling: one process, then all of them ---------------------------------------
+  // ---- scaling: 1, 2, ..., N processes (the first n ranks; the others wait) ---------
   const TrainBenchConfig& t = o.train;
   doc["scaling"] = nlohmann::json::array();
   if (root && !o.json)
@@ -69,29 +70,30 @@ void run_dist_bench(const DistBenchOptions& o) {
                 (long long)t.image_size, (long long)t.batch_size, t.optimizer.c_str(), "processes", "global batch",
                 "ms/step", "img/s", "efficiency");
   double one = 0;
-  if (root) one = run_train_bench(t).images_per_s;
-  c.barrier();
-  TrainBenchConfig all = t;
-  all.reduce_grads = [&c](Tensor& g) { dist::allreduce_bucketed(c, g, dist::ReduceOp::Avg); };
-  TrainBenchResult r = run_train_bench(all);
-  double ms = r.step_ms;
-  c.allreduce_sum(&ms, 1);  // the slowest rank sets the pace; the mean is close to it
-  ms /= n;
-  const double ips = static_cast<double>(t.batch_size * n) / (ms * 1e-3);
-  if (root) {
-    doc["scaling"].push_back({{"processes", 1}, {"global_batch", t.batch_size}, {"images_per_s", one}});
-    doc["scaling"].push_back({{"processes", n}, {"global_batch", t.batch_size * n}, {"step_ms", ms},
-                              {"images_per_s", ips}, {"efficiency", one > 0 ? ips / (one * n) : 0}});
-    if (o.json) {
-      std::printf("%s\n", io::json_text(doc, 1).c_str());
-    } else {
-      std::printf("%10d %12lld %10.2f %10.1f %10s\n", 1, (long long)t.batch_size,
-                  static_cast<double>(t.batch_size) / one * 1e3, one, "-");
-      std::printf("%10d %12lld %10.2f %10.1f %10.0f%%\n", n, (long long)(t.batch_size * n), ms, ips,
-                  one > 0 ? 100 * ips / (one * n) : 0.0);
+  for (int k = 1; k <= n; ++k) {
+    std::unique_ptr<dist::Communicator> sub = c.split(c.rank() < k);
+    double ms = 0;
+    if (sub) {
+      TrainBenchConfig cfg = t;
+      dist::Communicator* s = sub.get();
+      // One process: no reduction at all (today's single-process step).
+      if (k > 1) cfg.reduce_grads = [s](Tensor& g) { dist::allreduce_bucketed(*s, g, dist::ReduceOp::Avg); };
+      ms = run_train_bench(cfg).step_ms;
+      sub->allreduce_sum(&ms, 1);  // the mean over the ranks (they wait for each other every step)
+      ms /= k;
     }
+    c.barrier();
+    if (!root) continue;
+    const double ips = static_cast<double>(t.batch_size * k) / (ms * 1e-3);
+    if (k == 1) one = ips;
+    const double eff = one > 0 ? ips / (one * k) : 0;
+    doc["scaling"].push_back({{"processes", k}, {"global_batch", t.batch_size * k}, {"step_ms", ms},
+                              {"images_per_s", ips}, {"efficiency", eff}});
+    if (!o.json)
+      std::printf("%10d %12lld %10.2f %10.1f %10.0f%%\n", k, (long long)(t.batch_size * k), ms, ips, 100 * eff);
     std::fflush(stdout);
   }
+  if (root && o.json) std::printf("%s\n", io::json_text(doc, 1).c_str());
 }
 
 }  // namespace basin::tools

@@ -1,7 +1,8 @@
 #pragma once
 // `mpirun -np N basin bench`: the all-reduce's bandwidth over buffers of a few
-// sizes, and data-parallel training throughput at N processes beside one
-// process (rank 0 alone, the others waiting) on the same per-process batch.
+// sizes, and data-parallel training throughput at 1, 2, ..., N processes (the
+// first k ranks, split off the world; the others wait) at the same per-process
+// batch, with the scaling efficiency img/s(k) / (k img/s(1)).
 #include <cstdint>
 #include <string>
 

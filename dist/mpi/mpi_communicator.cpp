@@ -1,5 +1,6 @@
 // MPI communicator: MPI_Init_thread on construction (FUNNELED: only the training
-// thread calls MPI; the data loader's threads never do), MPI_COMM_WORLD for the
+// thread calls MPI; the data loader's threads never do), MPI_COMM_WORLD (or a
+// split() of it) for the
 // collectives, a shared-memory split for the local rank. CUDA tensors go to the
 // device reducer (NCCL) when one is built in, else through host copies.
 #include "dist/mpi/mpi_communicator.h"
@@ -29,17 +30,18 @@ void check_mpi(int rc, const char* what) {
 
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator() {
+  // The world (MPI_Init_thread first), or a sub-communicator made by split().
+  explicit MpiCommunicator(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) {
       int provided = 0;
       check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     }
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
     MPI_Comm local;
-    check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local),
+    check_mpi(MPI_Comm_split_type(comm_, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &local),
               "MPI_Comm_split_type");
     MPI_Comm_rank(local, &local_rank_);
     MPI_Comm_free(&local);
@@ -56,7 +58,7 @@ class MpiCommunicator final : public Communicator {
     if (t.device().is_cuda() && device_reducer(t.device())) return reducer_->allreduce(t, op);
     Tensor h = t.device().is_cpu() ? t : t.to(Device::cpu());
     float* p = h.data<float>();
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(h.numel()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, p, static_cast<int>(h.numel()), MPI_FLOAT, MPI_SUM, comm_),
               "MPI_Allreduce");
     if (op == ReduceOp::Avg) {
       const float inv = 1.0f / static_cast<float>(size_);
@@ -65,13 +67,13 @@ class MpiCommunicator final : public Communicator {
     if (!t.device().is_cpu()) kernels::copy(h, t);
   }
   void allreduce_sum(double* v, int n) override {
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, comm_), "MPI_Allreduce");
   }
   void allreduce_sum(std::int64_t* v, int n) override {
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_SUM, comm_), "MPI_Allreduce");
   }
   void allreduce_max(std::int64_t* v, int n) override {
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_INT64_T, MPI_MAX, comm_), "MPI_Allreduce");
   }
   void broadcast(Tensor& t, int root) override {
     BASIN_CHECK(t.dtype() == DType::Float32 || t.dtype() == DType::Int64,
@@ -81,15 +83,28 @@ class MpiCommunicator final : public Communicator {
     if (t.device().is_cuda() && t.dtype() == DType::Float32 && device_reducer(t.device()))
       return reducer_->broadcast(t, root);
     Tensor h = t.device().is_cpu() ? t : t.to(Device::cpu());
-    check_mpi(MPI_Bcast(h.raw_data(), static_cast<int>(h.nbytes()), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+    check_mpi(MPI_Bcast(h.raw_data(), static_cast<int>(h.nbytes()), MPI_BYTE, root, comm_), "MPI_Bcast");
     if (!t.device().is_cpu()) kernels::copy(h, t);
   }
-  void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void barrier() override { check_mpi(MPI_Barrier(comm_), "MPI_Barrier"); }
+  std::unique_ptr<Communicator> split(bool member) override {
+    MPI_Comm sub = MPI_COMM_NULL;
+    check_mpi(MPI_Comm_split(comm_, member ? 0 : MPI_UNDEFINED, rank_, &sub), "MPI_Comm_split");
+    if (sub == MPI_COMM_NULL) return nullptr;
+    return std::make_unique<MpiCommunicator>(sub);
+  }
   [[noreturn]] void abort(int code) override {
     std::fflush(stdout);
     std::fflush(stderr);
     MPI_Abort(MPI_COMM_WORLD, code);
     std::_Exit(code);
+  }
+  ~MpiCommunicator() override {
+    if (comm_ == MPI_COMM_WORLD) return;  // the world ends with finalize()
+    reducer_.reset();
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Comm_free(&comm_);
   }
   void finalize() override {
     reducer_.reset();
@@ -106,10 +121,11 @@ class MpiCommunicator final : public Communicator {
   }
   // The NCCL reducer for the device of the first CUDA tensor seen (one GPU per rank).
   DeviceReducer* device_reducer(Device d) {
-    if (!reducer_ && device_reducer_factory()) reducer_ = device_reducer_factory()(MPI_COMM_WORLD, rank_, size_, d.index);
+    if (!reducer_ && device_reducer_factory()) reducer_ = device_reducer_factory()(comm_, rank_, size_, d.index);
     return reducer_.get();
   }
 
+  MPI_Comm comm_;
   int rank_ = 0, size_ = 1, local_rank_ = 0;
   std::unique_ptr<DeviceReducer> reducer_;
 };
