@@ -61,5 +61,21 @@ TEST(MpiRanks, HostValuesAndBroadcast) {
   EXPECT_FALSE(train::any_rank(dp, false));
 }
 
+TEST(MpiRanks, SplitKeepsTheMembersOnly) {
+  NEED_RANKS(c);
+  std::unique_ptr<dist::Communicator> sub = c->split(c->rank() != 0);  // everyone but rank 0
+  if (c->rank() == 0) {
+    EXPECT_EQ(sub, nullptr);
+  } else {
+    ASSERT_NE(sub, nullptr);
+    EXPECT_EQ(sub->size(), c->size() - 1);
+    EXPECT_EQ(sub->rank(), c->rank() - 1);
+    double v = 1;
+    sub->allreduce_sum(&v, 1);
+    EXPECT_EQ(v, c->size() - 1);
+  }
+  c->barrier();
+}
+
 }  // namespace
 }  // namespace basin
