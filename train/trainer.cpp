@@ -190,10 +190,6 @@ void create_run_folder(Run& r) {
   }
 }
 
-// Setup: the run folder is locked and holds a checkpoint when resuming, and is new
-// or empty otherwise; the device is usable; then data, model (with --init weights),
-// optimizer and schedule, in that order; then the resumed state, or the new run
-// folder with its config.json (created only now, when everything else passed).
 std::string at_step(const Run& r, const data::Batch& b);
 
 // Data-parallel: the processes of this run and the per-process batch. A new run
@@ -227,6 +223,10 @@ void key_noise_by_rank(Run& r) {
   p->set_seed(dist::rank_noise_seed(r.c.seed, r.dp.rank()));
 }
 
+// Setup: the run folder is locked and holds a checkpoint when resuming, and is new
+// or empty otherwise; the device is usable; then data, model (with --init weights),
+// optimizer and schedule, in that order; then the resumed state, or the new run
+// folder with its config.json (created only now, when everything else passed).
 void open_run(Run& r) {
   TrainConfig& c = r.c;
   join_processes(r);
