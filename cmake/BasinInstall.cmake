@@ -34,8 +34,9 @@ foreach(comp ${BASIN_COMPONENTS})
   if(NOT BASIN_WITH_CUDA)
     set(_basin_exclude PATTERN "cuda" EXCLUDE)
   endif()
+  # dist/mpi, dist/nccl: the command's MPI objects, not part of libbasin.
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${comp}/ DESTINATION ${BASIN_INSTALL_INCLUDEDIR}/${comp}
-          FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh" ${_basin_exclude})
+          FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh" ${_basin_exclude} PATTERN "mpi" EXCLUDE PATTERN "nccl" EXCLUDE)
 endforeach()
 
 # ---- CMake package ------------------------------------------------------------------

@@ -121,7 +121,10 @@ DataLoader::DataLoader(DatasetPtr dataset, TransformPtr transform, LoaderOptions
   BASIN_CHECK(dataset_->size() > 0, "DataLoader: dataset " << dataset_->description() << " is empty");
   // A batch never holds more than the dataset: --batch-size 10000000 on 60000
   // images is one batch of 60000, not a buffer sized for ten million.
-  opt_.batch_size = std::min(opt_.batch_size, dataset_->size());
+  BASIN_CHECK(opt_.shard_count >= 1 && opt_.shard_rank >= 0 && opt_.shard_rank < opt_.shard_count,
+              "DataLoader: shard " << opt_.shard_rank << " of " << opt_.shard_count);
+  const std::int64_t per_shard = (dataset_->size() + opt_.shard_count - 1) / opt_.shard_count;
+  opt_.batch_size = std::min(opt_.batch_size, per_shard);
   pool_ = pool_for(opt_);
   for (int w = 0; w < opt_.num_workers; ++w) workers_.emplace_back([this] { worker_loop(); });
 }
@@ -137,7 +140,7 @@ DataLoader::~DataLoader() {
 }
 
 std::int64_t DataLoader::num_batches() const {
-  const std::int64_t n = dataset_->size(), bs = opt_.batch_size;
+  const std::int64_t n = dataset_->size(), bs = global_batch_size();
   return opt_.drop_last ? n / bs : (n + bs - 1) / bs;
 }
 
@@ -186,15 +189,15 @@ DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
   }
   std::int64_t current = -1;
   try {
-    const std::int64_t bs = opt_.batch_size, n = dataset_->size();
-    const std::int64_t begin = b * bs, end = std::min(begin + bs, n);
+    const std::int64_t bs = global_batch_size(), n = dataset_->size(), step = opt_.shard_count;
+    const std::int64_t begin = b * bs + opt_.shard_rank, end = std::min(b * bs + bs, n);
     Batch& out = r.batch;
     out.index = b;
     std::shared_ptr<Storage> storage;
     Image first_shape;  // geometry of the first good sample; all must match it
     std::vector<std::int64_t> labels;
     std::size_t numel = 0;
-    for (std::int64_t k = begin; k < end; ++k) {
+    for (std::int64_t k = begin; k < end; k += step) {
       if (stop_) return r;
       current = (*order)[k];
       Sample s;
@@ -219,7 +222,7 @@ DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
         first_shape.height = im.height, first_shape.width = im.width, first_shape.channels = im.channels;
         numel = im.numel();
         // Sized by the rows this batch can hold, not by the batch size asked for.
-        const std::size_t nbytes = static_cast<std::size_t>(end - begin) * numel * sizeof(float);
+        const std::size_t nbytes = static_cast<std::size_t>((end - begin + step - 1) / step) * numel * sizeof(float);
         if (pool_) storage = pool_->get(nbytes);
         if (!storage) storage = Storage::allocate(nbytes, Device::cpu());
       } else {
@@ -241,6 +244,8 @@ DataLoader::Ready DataLoader::build(std::int64_t generation, std::int64_t b) {
       out.images = Tensor::make_view(storage, shape, contiguous_strides(shape), 0, DType::Float32);
       out.labels = Tensor::empty({rows}, DType::Int64);
       std::copy(labels.begin(), labels.end(), out.labels.data<std::int64_t>());
+    } else {
+      out.labels = Tensor::empty({0}, DType::Int64);
     }
   } catch (const std::exception& e) {
     const std::string where = current >= 0 ? dataset_->sample_name(current) : dataset_->description();
@@ -319,8 +324,10 @@ bool DataLoader::next(Batch& out) {
     }
     work_cv_.notify_all();
     if (r.error) std::rethrow_exception(r.error);
-    if (!r.batch.images.defined()) continue;  // every sample of this batch was corrupt
-    if (!opt_.device.is_cpu()) {
+    // Every sample of this batch was corrupt (or, sharded, this shard's part is
+    // empty: delivered anyway, so that every rank takes the step).
+    if (!r.batch.images.defined() && opt_.shard_count == 1) continue;
+    if (!opt_.device.is_cpu() && r.batch.images.defined()) {
       const Tensor& im = r.batch.images;
       if (pool_ && im.is_contiguous() && im.offset() == 0 && pool_->owns(im.raw_data())) {
         // Straight from the pinned buffer, queued on the device's stream without

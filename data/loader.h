@@ -41,6 +41,15 @@ struct LoaderOptions {
   int prefetch = 4;           // batches decoded ahead of the consumer (>= 1)
   std::uint64_t seed = 0;
   Device device = Device::cpu();  // CUDA: batches built in pinned memory, then copied
+  // Data-parallel training: this process is shard `shard_rank` of `shard_count`.
+  // A global batch then holds batch_size * shard_count positions of the epoch's
+  // order (the one-process order at that batch size) and this shard takes
+  // positions shard_rank, shard_rank + shard_count, ... of it; sample keys (and so
+  // augmentation) are unchanged. A shard whose part of the last batch is empty
+  // (or all corrupt) still gets that batch, with no rows (images undefined,
+  // labels [0]): every rank takes the same number of steps.
+  int shard_rank = 0;
+  int shard_count = 1;
 };
 
 struct Batch {
@@ -49,6 +58,7 @@ struct Batch {
   std::int64_t index = -1;                 // batch number within the epoch
   std::vector<std::int64_t> sample_indices;  // dataset indices of the rows, in order
   std::int64_t skipped = 0;                // corrupt samples left out of this batch
+  bool empty() const { return !images.defined(); }  // no rows (a shard's empty part)
 };
 
 class DataLoader {
@@ -60,6 +70,8 @@ class DataLoader {
   DataLoader& operator=(const DataLoader&) = delete;
 
   std::int64_t num_batches() const;
+  // Rows of one (global) batch: batch_size * shard_count.
+  std::int64_t global_batch_size() const { return opt_.batch_size * opt_.shard_count; }
   // Begins `epoch` at batch `start_batch` (to resume mid-epoch); abandons whatever
   // was left of the previous one.
   void start_epoch(std::int64_t epoch, std::int64_t start_batch = 0);

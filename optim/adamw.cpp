@@ -19,6 +19,7 @@ AdamW::AdamW(ArenaRef arena, AdamOptions opt) : BaseOptimizer(std::move(arena), 
 }
 
 void AdamW::update() {
+  if (arena_.sync_grads) arena_.sync_grads();
   const kernels::AdamArgs a(opt_, /*step=*/steps_ + 1);
   kernels::arena_adamw(arena_.params, arena_.grads, m_, v_, vmax_, a, arena_.no_decay);
   ++steps_;

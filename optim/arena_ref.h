@@ -24,6 +24,11 @@ struct ArenaRef {
   kernels::ArenaRanges no_decay;    // sorted, disjoint [begin, end) ranges: no weight decay there
   std::function<void()> zero_grad;  // optional; default: fill grads with 0
   kernels::ArenaRanges layout;      // sorted, disjoint ranges holding parameters; empty: all of [0, P)
+  // Optional: called by SGD and AdamW on the final gradient right before each
+  // weight update (data-parallel training: the all-reduce across ranks, so a
+  // perturbation method reduces only the gradient it applies). May throw; the
+  // weights are then left as they are.
+  std::function<void()> sync_grads;
 
   // Length of the buffers (padding included): the size of every state buffer.
   std::int64_t numel() const { return params.numel(); }

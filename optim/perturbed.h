@@ -32,6 +32,9 @@ class PerturbedOptimizer : public Optimizer {
   const ArenaRef& arena() const override { return base_->arena(); }
   BaseOptimizer& base() { return *base_; }
   std::uint64_t seed() const { return seed_; }
+  // Data-parallel --rank-noise independent: rank r draws its noise under its own
+  // seed (dist/bucketed.h's rank_noise_seed); load_state() sets the saved seed back.
+  void set_seed(std::uint64_t seed) { seed_ = seed; }
 
   // The base optimizer's state under prefix + "base.", plus step and seed (the
   // RNG position: the noise of step t is keyed by (seed, t, j)).

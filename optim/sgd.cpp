@@ -12,6 +12,7 @@ SGD::SGD(ArenaRef arena, SgdOptions opt) : BaseOptimizer(std::move(arena), "SGD"
 }
 
 void SGD::update() {
+  if (arena_.sync_grads) arena_.sync_grads();
   const kernels::SgdArgs a(opt_, /*first_step=*/steps_ == 0);
   kernels::arena_sgd(arena_.params, arena_.grads, buf_, a, arena_.no_decay);
   ++steps_;

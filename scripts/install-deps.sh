@@ -5,6 +5,8 @@ set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config git python3
       libgtest-dev libopenblas-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
       dataset-fashion-mnist gnuplot-nox
+      # data-parallel training (mpirun -np N basin train) and its tests
+      libopenmpi-dev openmpi-bin
       # CI's second stage (scripts/sanitize.sh, scripts/fuzz.sh): clang with its
       # sanitizer and libFuzzer runtimes, and clang's OpenMP runtime.
       clang libclang-rt-dev libomp-dev)

@@ -94,7 +94,12 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& cfg) {
   model->train();
   auto& arena = model->finalize_arena(dev);
   r.params = arena.numel();
-  auto opt = make_optimizer(cfg.optimizer, optim::arena_ref(arena));
+  optim::ArenaRef ref = optim::arena_ref(arena);
+  if (cfg.reduce_grads) {
+    Tensor grads = arena.grads();
+    ref.sync_grads = [grads, f = cfg.reduce_grads]() mutable { f(grads); };
+  }
+  auto opt = make_optimizer(cfg.optimizer, std::move(ref));
   r.passes = opt->passes_per_step();
 
   // Synthetic batch, made once on the device: N(0, 1) images, labels i mod classes.

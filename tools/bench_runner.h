@@ -14,10 +14,11 @@
 // bench/torch_reference.py times PyTorch the same way (same optimizer settings,
 // same loss read per closure evaluation), so the two sets of JSON compare 1:1.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "tensor/device.h"
+#include "tensor/tensor.h"
 
 namespace basin::tools {
 
@@ -29,6 +30,9 @@ struct TrainBenchConfig {
   int warmup = 1;
   int iters = 2;
   Device device = Device::cpu();
+  // Data-parallel (`mpirun -np N basin bench`): the gradient all-reduce, run
+  // before every update as the trainer does (optim ArenaRef::sync_grads).
+  std::function<void(Tensor& grads)> reduce_grads;
 };
 
 struct TrainBenchResult {

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "io/json_text.h"
 #include "kernels/conv.h"
 #include "tensor/error.h"
+#include "tools/bench_dist.h"
 #include "tools/bench_runner.h"
 #include "tools/cli_checks.h"
 #include "tools/command.h"
@@ -58,7 +60,28 @@ nlohmann::json to_json(const TrainBenchResult& r) {
   return j;
 }
 
+// Under mpirun: the all-reduce and the scaling table (tools/bench_dist.h) for the
+// first --model, --image-size, --batch-size (per process) and --optim.
+void run_bench_under_mpi(const BenchOptions& o) {
+  dist::Communicator& c = dist::world();
+  std::string device = train::resolve_device(o.device);
+  if (device == "cuda" && c.size() > 1) device = "cuda:" + std::to_string(c.local_rank());
+  DistBenchOptions d;
+  d.train.device = train::usable_device(device);
+  const bool gpu = d.train.device.is_cuda();
+  d.train.model = o.models.empty() ? (gpu ? "resnet34" : "resnet18") : o.models[0];
+  d.train.image_size = o.image_sizes.empty() ? (gpu ? 224 : 32) : o.image_sizes[0];
+  d.train.batch_size = o.batch_sizes.empty() ? (gpu ? 64 : 8) : o.batch_sizes[0];
+  d.train.optimizer = o.optims.empty() ? "sgd" : o.optims[0];
+  d.train.warmup = o.warmup >= 0 ? o.warmup : (gpu ? 5 : 1);
+  d.train.iters = o.iters > 0 ? o.iters : (gpu ? 20 : 3);
+  d.json = o.json;
+  kernels::set_conv_allow_tf32(!o.no_tf32);
+  run_dist_bench(d);
+}
+
 void run_bench(const BenchOptions& o) {
+  if (dist::launched_by_mpi()) return run_bench_under_mpi(o);
   const Device dev = train::usable_device(o.device);
   const bool gpu = dev.is_cuda();
   // Defaults: a real measurement on a GPU, seconds on a CPU.

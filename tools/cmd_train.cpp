@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "dist/communicator.h"
 #include "io/json_text.h"
 #include "optim/registry.h"
 #include "tools/cli_checks.h"
@@ -65,6 +66,10 @@ void run(TrainCli& cli) {
   std::unique_ptr<basin::ProfileScope> profiling;
   if (cli.profile) profiling = std::make_unique<basin::ProfileScope>(profiler);
   basin::train::TrainResult r = basin::train::run_training(c, o);
+  // Data-parallel (mpirun): rank 0 speaks for the run; the exit status is everyone's.
+  const bool root = !basin::dist::world_started() || basin::dist::world().rank() == 0;
+  if (r.interrupted) basin::tools::exit_status() = 130;
+  if (!root) return;
   if (cli.profile) {
     profiling.reset();
     basin::tools::report_profile(profiler, basin::Device::parse(r.config.device), r.dir.path + "/profile.txt");
@@ -173,7 +178,13 @@ void add_run_options(CLI::App* cmd, TrainCli& cli) {
   TrainConfig& c = cli.c;
   auto g_run = "Run";
   cmd->add_option("--epochs", c.epochs, "Epochs")->capture_default_str()->group(g_run);
-  cmd->add_option("--batch-size", c.batch_size, "Batch size")->capture_default_str()->group(g_run);
+  cmd->add_option("--batch-size", c.batch_size, "Batch size (per process under mpirun: the global batch is N times it)")
+      ->capture_default_str()->group(g_run);
+  cmd->add_option("--rank-noise", c.rank_noise,
+                  "Under mpirun, perturbation noise (nso, wpsgd, rsam): independent = each rank draws its own "
+                  "(k x N perturbations per step) | shared = the same on all ranks (N ranks = one process at the "
+                  "global batch)")
+      ->capture_default_str()->check(CLI::IsMember({"independent", "shared"}))->group(g_run);
   cmd->add_option("--max-steps", c.max_steps, "Stop after N optimizer steps in all (with a checkpoint; --resume continues)")
       ->group(g_run);
   cmd->add_option("--log-every", c.log_every, "A line in RUNDIR/steps.jsonl every N steps: epoch, step, loss, lr, img/s (0: none)")

@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "dist/communicator.h"
 #include "tensor/error.h"
 #include "tools/cli_checks.h"
 #include "tools/command.h"
@@ -33,14 +34,22 @@ int main(int argc, char** argv) {
   std::sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
   for (auto& c : registry) c.setup(app);
   refuse_nonfinite_floats(app);  // every float flag of every command (tools/cli_checks.h)
+  int rc = 0;
   try {
     app.parse(argc, argv);
+    rc = exit_status();
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    rc = app.exit(e);
   } catch (const std::exception& e) {
     std::string cmd = app.get_subcommands().empty() ? "" : " " + app.get_subcommands()[0]->get_name();
-    std::fprintf(stderr, "basin%s: error: %s\n", cmd.c_str(), e.what());
-    return 1;
+    // Under mpirun every rank may speak: say which one.
+    std::string rank = basin::dist::world_started() && basin::dist::world().size() > 1
+                           ? " [rank " + std::to_string(basin::dist::world().rank()) + "]"
+                           : "";
+    std::fprintf(stderr, "basin%s%s: error: %s\n", cmd.c_str(), rank.c_str(), e.what());
+    rc = 1;
   }
-  return exit_status();
+  // MPI: finalize when every rank ends alike, else abort so that the others end too.
+  basin::dist::finish(rc);
+  return rc;
 }

@@ -132,6 +132,9 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(small_input, onoff);
   static const std::vector<std::string> nonfinite{"stop", "skip"};
   CHECK_CHOICE(on_nonfinite, nonfinite);
+  static const std::vector<std::string> rank_noises{"independent", "shared"};
+  CHECK_CHOICE(rank_noise, rank_noises);
+  BASIN_CHECK(world_size >= 1, "train: world_size must be at least 1, got " << world_size);
   parse_device_flag(device, device);  // throws on anything but cpu / cuda / cuda:N
   BASIN_CHECK(!data.empty(), "train: --data is empty");
   // config.json must record --data exactly for --resume, and JSON text holds only UTF-8.
@@ -195,13 +198,16 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
       {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters},
-      {"tf32", c.tf32}};
+      {"tf32", c.tf32},           {"world_size", c.world_size},   {"rank_noise", c.rank_noise}};
 }
 
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
-  static const std::set<std::string> may_change{"epochs", "max_steps", "log_every", "workers", "device", "json", "out"};
+  static const std::set<std::string> may_change{"epochs", "max_steps", "log_every", "workers", "device", "json", "out",
+                                                "batch_size", "world_size"};
   const nlohmann::json ja = to_json(a), jb = to_json(b);
   std::vector<std::string> keys;
+  // Another number of processes is the same run when the global batch is the same.
+  if (a.batch_size * a.world_size != b.batch_size * b.world_size) keys.push_back("batch_size");
   for (auto it = ja.begin(); it != ja.end(); ++it)
     if (!may_change.count(it.key()) && (!jb.contains(it.key()) || jb.at(it.key()) != it.value()))
       keys.push_back(it.key());
@@ -245,6 +251,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("hessian_every", c.hessian_every); get("hessian_subset", c.hessian_subset);
   get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);
   get("tf32", c.tf32);
+  get("world_size", c.world_size); get("rank_noise", c.rank_noise);
   return c;
 }
 

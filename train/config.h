@@ -62,6 +62,11 @@ struct TrainConfig {
   std::string on_nonfinite = "stop";    // stop | skip: what a NaN/Inf loss does
   bool tf32 = true;                     // --tf32 on|off: TF32 CUDA convolutions (PyTorch's default); curvature: always off
 
+  // ---- data-parallel training (mpirun -np N; docs/train.md) ------------------------
+  // batch_size is per process; the global batch is batch_size * world_size.
+  int world_size = 1;                   // processes of the run (set by the trainer, not a flag)
+  std::string rank_noise = "independent";  // independent | shared: perturbation noise per rank or the same on all
+
   // ---- curvature logging (curvature/report.h) -----------------------------------------
   int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)
   std::int64_t hessian_subset = 1000;   // on the first N training images, no augmentation
@@ -84,7 +89,8 @@ nlohmann::json to_json(const TrainConfig& c);
 TrainConfig config_from_json(const nlohmann::json& j);
 
 // The settings in which `a` and `b` differ, by config.json key, leaving out those a
-// --resume may change (epochs, max_steps, workers, device, json, out).
+// --resume may change (epochs, max_steps, workers, device, json, out; and
+// batch_size and world_size when their product, the global batch, is the same).
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b);
 
 // "256,128" <-> {256, 128}

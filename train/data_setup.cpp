@@ -37,7 +37,7 @@ data::TransformPtr eval_transform(const std::string& data_spec, int image_size, 
   return data::eval_pipeline(image_size, eval_resize, kImageNetMean, kImageNetStd);
 }
 
-RunData make_run_data(const TrainConfig& c, Device device) {
+RunData make_run_data(const TrainConfig& c, Device device, int rank, int world) {
   RunData r;
   r.sets = data::open_dataset(c.data, 3, {c.limit_train, c.limit_test});
   r.sets.train = limit_split(c.data, r.sets.train, c.limit_train, c.seed, false);
@@ -72,6 +72,8 @@ RunData make_run_data(const TrainConfig& c, Device device) {
   lo.num_workers = c.workers;
   lo.seed = c.seed;
   lo.device = device;
+  lo.shard_rank = rank;
+  lo.shard_count = world;
   r.train = std::make_unique<data::DataLoader>(r.sets.train, r.train_transform, lo);
   data::LoaderOptions to = lo;
   to.shuffle = false;

@@ -22,7 +22,9 @@ struct RunData {
 };
 
 // Opens the datasets (with --limit-*), builds the transforms and loaders on `device`.
-RunData make_run_data(const TrainConfig& c, Device device);
+// Data-parallel: this process is shard `rank` of `world` for both loaders
+// (c.batch_size rows per process of each global batch; data/loader.h).
+RunData make_run_data(const TrainConfig& c, Device device, int rank = 0, int world = 1);
 
 // The evaluation transform for `data_spec` (also used by `basin eval`).
 data::TransformPtr eval_transform(const std::string& data_spec, int image_size, int eval_resize);

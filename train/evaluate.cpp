@@ -26,6 +26,7 @@ RunningStats evaluate(nn::Module& model, data::DataLoader& loader, std::int64_t 
   data::Batch b;
   TaskProgress bar("eval", loader.num_batches(), "batches", progress);
   for (std::int64_t done = 1; loader.next(b); ++done) {
+    if (b.empty()) continue;  // a data-parallel shard's empty part of the last batch
     Tensor logits = model(b.images);
     float loss = cross_entropy(logits, b.labels).item();
     s.add(loss, count_correct(logits, b.labels), b.labels.numel());

@@ -77,8 +77,11 @@ std::string load_init_weights(nn::Module& model, const std::string& path) {
 }
 
 std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model,
-                                                     std::int64_t steps_per_epoch) {
-  return find_run_optimizer(c).build(optim::arena_ref(model.arena()), optimizer_settings(c, steps_per_epoch));
+                                                     std::int64_t steps_per_epoch,
+                                                     std::function<void()> sync_grads) {
+  optim::ArenaRef arena = optim::arena_ref(model.arena());
+  arena.sync_grads = std::move(sync_grads);
+  return find_run_optimizer(c).build(std::move(arena), optimizer_settings(c, steps_per_epoch));
 }
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch) {

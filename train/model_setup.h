@@ -1,5 +1,6 @@
 #pragma once
 // The model, optimizer and learning-rate schedule of a run, from its TrainConfig.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,9 +23,11 @@ std::string load_init_weights(nn::Module& model, const std::string& path);
 
 // The optimizer over the model's arena. Perturbation methods wrap SGD with the
 // run's momentum and weight decay. steps_per_epoch (an epoch's batches) is the
-// unit of a --sigma-schedule ramp.
+// unit of a --sigma-schedule ramp. `sync_grads` (data-parallel: the gradient
+// all-reduce) runs before every weight update (optim/arena_ref.h).
 std::unique_ptr<optim::Optimizer> make_run_optimizer(const TrainConfig& c, nn::Module& model,
-                                                     std::int64_t steps_per_epoch = 1);
+                                                     std::int64_t steps_per_epoch = 1,
+                                                     std::function<void()> sync_grads = {});
 
 optim::LrSchedule make_run_schedule(const TrainConfig& c, std::int64_t steps_per_epoch);
 

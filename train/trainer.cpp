@@ -14,6 +14,9 @@
 #include "train/bn_freeze.h"
 #include "train/checkpoint.h"
 #include "train/curvature_log.h"
+#include "train/data_parallel.h"
+#include "dist/bucketed.h"
+#include "optim/perturbed.h"
 #include "train/data_setup.h"
 #include "train/evaluate.h"
 #include "train/model_setup.h"
@@ -72,7 +75,9 @@ struct Run {
 
   Clock::time_point t_start = Clock::now();
   TrainConfig c;  // resolved by open_run
-  const TrainOptions& o;
+  TrainOptions o;  // a copy: ranks other than 0 print nothing
+  DataParallel dp;             // the other processes (mpirun); off with one
+  const data::Batch* batch = nullptr;  // the step's batch (messages)
   TrainResult res;
   RunLock lock;                // held from the folder's creation (or --resume) to the end
   Device device = Device::cpu();
@@ -92,6 +97,7 @@ struct Run {
 };
 
 void write_checkpoint(const Run& r, const RunPosition& p) {
+  if (!r.dp.is_root()) return;  // rank 0 alone writes the run folder
   CheckpointState s;
   s.model = r.model->state_dict();
   optim::StateMap om;
@@ -136,6 +142,10 @@ void resume_run(Run& r) {
     BASIN_FAIL("checkpoint " << path << " does not fit this run's model/optimizer: " << e.what());
   }
   r.pos = s.position;
+  if (!r.dp.is_root()) {
+    r.pos.stats = RunningStats{};  // the checkpoint holds the sums of all ranks: rank 0 carries them on
+    return;
+  }
   truncate_metrics(r.dir(), r.pos.epoch);
   write_summary_csv(r.dir());
   truncate_steps(r.dir(), r.pos.step);
@@ -154,6 +164,11 @@ void log_run_header(const Run& r) {
   logf(r.o.log, "  " + describe_optimizer(r.c) + "; " + std::to_string(r.c.epochs) + " epochs of " +
                     std::to_string(r.nb) + " batches of " + std::to_string(r.d.train->options().batch_size) + "; writing " +
                     r.dir().path);
+  if (r.dp.on())
+    logf(r.o.log, "  data-parallel: " + std::to_string(r.dp.size()) + " processes (" + r.dp.comm->backend() + "), " +
+                      std::to_string(r.d.train->options().batch_size) + " per process, global batch " +
+                      std::to_string(r.d.train->global_batch_size()) + "; perturbation noise per rank: " +
+                      r.c.rank_noise);
 }
 
 // A new run's folder, once everything else is validated: created (or an empty
@@ -175,36 +190,79 @@ void create_run_folder(Run& r) {
   }
 }
 
+std::string at_step(const Run& r, const data::Batch& b);
+
+// Data-parallel: the processes of this run and the per-process batch. A new run
+// records world_size; a resumed one with another number of processes keeps the
+// global batch (batch_size * world_size), so that its data order, schedule and
+// position (counted in global samples) stay those of the checkpoint.
+void join_processes(Run& r) {
+  TrainConfig& c = r.c;
+  r.dp.comm = &dist::world();
+  if (!r.dp.is_root()) r.o.log = r.o.progress = nullptr;
+  const int n = r.dp.size();
+  if (r.o.resume && c.world_size != n) {
+    const std::int64_t global = c.batch_size * c.world_size;
+    BASIN_CHECK(global % n == 0, "cannot resume " << (c.out.empty() ? std::string("the run") : c.out) << " on " << n
+                                                  << " processes: its global batch " << global << " ("
+                                                  << c.world_size << " x " << c.batch_size << ") is not a multiple of "
+                                                  << n);
+    logf(r.o.log, "resuming on " + std::to_string(n) + " processes (the run had " + std::to_string(c.world_size) +
+                      "): " + std::to_string(global / n) + " per process keeps the global batch of " +
+                      std::to_string(global));
+    c.batch_size = global / n;
+  }
+  c.world_size = n;
+}
+
+// --rank-noise independent: every rank but 0 draws its perturbations under its
+// own seed (rank 0's is the run's, as with one process).
+void key_noise_by_rank(Run& r) {
+  auto* p = dynamic_cast<optim::PerturbedOptimizer*>(r.opt.get());
+  if (!p || !r.dp.on() || r.c.rank_noise != "independent") return;
+  p->set_seed(dist::rank_noise_seed(r.c.seed, r.dp.rank()));
+}
+
 // Setup: the run folder is locked and holds a checkpoint when resuming, and is new
 // or empty otherwise; the device is usable; then data, model (with --init weights),
 // optimizer and schedule, in that order; then the resumed state, or the new run
 // folder with its config.json (created only now, when everything else passed).
 void open_run(Run& r) {
   TrainConfig& c = r.c;
+  join_processes(r);
   c.resolve();
-  r.res.dir.path = c.out.empty() ? default_run_dir(c) : c.out;
+  r.res.dir.path = c.out.empty() ? broadcast_string(r.dp, default_run_dir(c)) : c.out;
   const RunDir& dir = r.dir();
   if (r.o.resume) {
-    r.lock = RunLock(dir.path);  // a second writer (two --resume) fails here, naming the holder
+    if (r.dp.is_root()) r.lock = RunLock(dir.path);  // a second writer (two --resume) fails here, naming the holder
     BASIN_CHECK(path_exists(dir.checkpoint()), "cannot resume from " << dir.path << ": no checkpoint.safetensors there");
-  } else {
+  } else if (r.dp.is_root()) {
     check_fresh_run_folder(dir.path);
   }
-  r.device = usable_device(c.device);
+  r.device = usable_device(rank_device(r.dp, c.device));
 
   kernels::set_conv_allow_tf32(c.tf32);  // --tf32 (curvature logging turns it off for itself)
-  r.d = make_run_data(c, r.device);
+  r.d = make_run_data(c, r.device, r.dp.rank(), r.dp.size());
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
   if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));
+  std::function<void()> sync;
+  if (r.dp.on())
+    sync = [&r] {
+      const std::string where = r.batch ? at_step(r, *r.batch) : std::string();
+      Tensor grads = r.model->arena().grads();
+      sync_gradients(r.dp, grads, where);
+    };
   r.nb = r.d.train->num_batches();
-  r.opt = make_run_optimizer(c, *r.model, r.nb);
+  r.opt = make_run_optimizer(c, *r.model, r.nb, std::move(sync));
   r.schedule = make_run_schedule(c, r.nb);
   r.has_buffers = !r.model->named_buffers().empty();
 
   if (c.hessian_every > 0) r.hessian_data = hessian_batches(c, r.d, r.device);
 
   if (r.o.resume) resume_run(r);
-  else create_run_folder(r);
+  else if (r.dp.is_root()) create_run_folder(r);
+  key_noise_by_rank(r);
+  broadcast_model(r.dp, *r.model);
   r.res.config = c;
   r.res.epochs_done = r.pos.epoch;
   r.res.steps = r.pos.step;
@@ -238,7 +296,15 @@ struct StepRecord {
 
 // One forward and backward pass on the batch: the optimizer's closure (SAM and
 // NSO call it more than once a step). A non-finite loss or gradient throws.
+// Data-parallel, a non-finite value is held back (DataParallel::nonfinite) until
+// the gradient all-reduce, where all ranks learn of it and stop together; a
+// shard with no rows this step contributes a zero gradient.
 float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepRecord& rec) {
+  if (b.empty()) return 0.0f;
+  auto nonfinite = [&r](const std::string& msg) {
+    if (!r.dp.on()) throw NonFiniteLossError(msg);
+    if (r.dp.nonfinite.empty()) r.dp.nonfinite = msg;
+  };
   RunningStatsFreeze freeze(*r.model, r.has_buffers && !update_bn_stats);
   Tensor logits = (*r.model)(b.images);
   Tensor loss = cross_entropy(logits, b.labels, static_cast<float>(r.c.label_smoothing));
@@ -246,13 +312,15 @@ float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepR
   if (!std::isfinite(l)) {
     std::ostringstream os;
     os << "non-finite training loss (" << l << ")" << at_step(r, b);
-    throw NonFiniteLossError(os.str());
+    nonfinite(os.str());
+    return l;
   }
   loss.backward();
   if (std::string bad = first_nonfinite_grad(r.model->arena()); !bad.empty()) {
     std::ostringstream os;
     os << "non-finite gradient of " << bad << " (loss " << l << ")" << at_step(r, b);
-    throw NonFiniteLossError(os.str());
+    nonfinite(os.str());
+    return l;
   }
   if (!rec.recorded) rec = {true, l, count_correct(logits, b.labels)};
   return l;
@@ -270,6 +338,9 @@ StepRecord train_step(Run& r, const data::Batch& b) {
     for (const auto& [n, t] : r.model->state_dict()) before.emplace_back(n, t.clone());
   }
   StepRecord rec;
+  r.batch = &b;
+  r.dp.local_rows = b.empty() ? 0 : b.labels.numel();
+  r.dp.nonfinite.clear();
   try {
     r.opt->step([&](bool update_bn_stats) { return forward_backward(r, b, update_bn_stats, rec); });
   } catch (const NonFiniteLossError& e) {
@@ -291,7 +362,8 @@ StepRecord train_step(Run& r, const data::Batch& b) {
 
 // Every --log-every steps: a steps.jsonl line (durable, as metrics.jsonl's).
 void log_step(Run& r, const data::Batch& b, const StepRecord& rec) {
-  r.log_images += b.labels.numel();
+  if (!r.dp.is_root()) return;
+  r.log_images += b.labels.numel() * r.dp.size();  // data-parallel: rank 0's rows times the processes
   if (r.c.log_every <= 0 || r.pos.step % r.c.log_every != 0) return;
   StepMetrics m;
   m.epoch = r.pos.epoch + 1;
@@ -310,14 +382,17 @@ void log_step(Run& r, const data::Batch& b, const StepRecord& rec) {
 void update_progress(Run& r, Progress& progress, const data::Batch& b) {
   RunPosition& p = r.pos;
   p.seconds = r.seconds_before + since(r.epoch_start);
-  double ips = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
+  // Data-parallel: rank 0's own sums, its speed times the processes (a guide; the
+  // epoch line has the exact figures).
+  double ips = p.seconds > 0 ? static_cast<double>(p.stats.count * r.dp.size()) / p.seconds : 0;
   double eta = p.batch > 0 ? p.seconds / static_cast<double>(p.batch) * static_cast<double>(r.nb - p.batch) : NAN;
   progress.update(b.index, p.stats.loss(), p.stats.accuracy(), ips, eta);
 }
 
 // True once SIGINT/SIGTERM arrived or --max-steps is reached (the result says which).
+// Data-parallel: a signal on any rank stops all of them after the same step.
 bool stop_requested(Run& r) {
-  if (StopSignalGuard::requested()) r.res.interrupted = r.stop = true;
+  if (any_rank(r.dp, StopSignalGuard::requested())) r.res.interrupted = r.stop = true;
   if (r.c.max_steps > 0 && r.pos.step >= r.c.max_steps) r.res.stopped_at_max_steps = r.stop = true;
   return r.stop;
 }
@@ -325,10 +400,13 @@ bool stop_requested(Run& r) {
 // A stop inside an epoch: a checkpoint where the run stands (and, for --max-steps,
 // the weights so far); --resume continues from here.
 TrainResult stop_mid_epoch(Run& r) {
-  write_checkpoint(r, r.pos);
+  average_buffers(r.dp, *r.model);
+  RunPosition all = r.pos;
+  all.stats = sum_over_ranks(r.dp, r.pos.stats);
+  write_checkpoint(r, all);
   r.res.steps = r.pos.step;
   r.res.skipped_batches += r.pos.skipped;
-  if (r.res.stopped_at_max_steps && !r.res.interrupted) {
+  if (r.res.stopped_at_max_steps && !r.res.interrupted && r.dp.is_root()) {
     nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
     logf(r.o.log, "stopped after --max-steps " + std::to_string(r.c.max_steps) + " at epoch " +
                       std::to_string(r.pos.epoch + 1) + ", batch " + std::to_string(r.pos.batch) +
@@ -340,22 +418,29 @@ TrainResult stop_mid_epoch(Run& r) {
 
 // Epoch end: evaluate, append the metrics line and log it, then checkpoint at the
 // start of the next epoch.
+// Data-parallel: BN statistics averaged first (evaluation and the checkpoint then
+// see the same model on every rank), each rank evaluates its shard of the test
+// set, and the sums of all ranks make the figures; rank 0 writes them.
 void end_epoch(Run& r) {
   const RunPosition& p = r.pos;
+  average_buffers(r.dp, *r.model);
+  const RunningStats train = sum_over_ranks(r.dp, p.stats);
   EpochMetrics m;
   m.epoch = p.epoch + 1;
   m.lr = r.opt->lr();
-  m.train_loss = p.stats.loss();
-  m.train_acc = p.stats.accuracy();
+  m.train_loss = train.loss();
+  m.train_acc = train.accuracy();
   m.seconds = p.seconds;
-  m.images_per_s = p.seconds > 0 ? static_cast<double>(p.stats.count) / p.seconds : 0;
+  m.images_per_s = p.seconds > 0 ? static_cast<double>(train.count) / p.seconds : 0;
   m.skipped_batches = p.skipped;
-  RunningStats t = evaluate(*r.model, *r.d.test, p.epoch, r.o.progress);
+  RunningStats t = sum_over_ranks(r.dp, evaluate(*r.model, *r.d.test, p.epoch, r.o.progress));
   m.test_loss = t.loss();
   m.test_acc = t.accuracy();
   if (r.c.hessian_every > 0 && m.epoch % r.c.hessian_every == 0) measure_hessian(r.c, *r.model, r.hessian_data, m);
-  io::append_line_durable(r.dir().metrics(), io::json_text(to_json(m)));
-  write_summary_csv(r.dir());
+  if (r.dp.is_root()) {
+    io::append_line_durable(r.dir().metrics(), io::json_text(to_json(m)));
+    write_summary_csv(r.dir());
+  }
   logf(r.o.log, epoch_line(m, r.c.epochs));
   r.res.last = m;
   r.res.epochs_done = m.epoch;
@@ -376,7 +461,7 @@ TrainResult finish_run(Run& r) {
     r.res.interrupted = false;
     logf(r.o.log, "a stop signal arrived in the last step; the run is complete, writing its final weights");
   }
-  if (!r.res.interrupted) nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
+  if (!r.res.interrupted && r.dp.is_root()) nn::save_weights(*r.model, r.dir().model(), weights_metadata(r.c, r.d));
   r.res.seconds = since(r.t_start);
   return std::move(r.res);
 }

@@ -1,0 +1,92 @@
+#include "train/data_parallel.h"
+
+#include <cstring>
+#include <sstream>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "dist/bucketed.h"
+#include "kernels/arena.h"
+#include "train/trainer.h"
+
+namespace basin::train {
+
+void sync_gradients(DataParallel& dp, Tensor& grads, const std::string& where) {
+  // [rows of the global batch, ranks that met a non-finite value]
+  std::int64_t v[2] = {dp.local_rows, dp.nonfinite.empty() ? 0 : 1};
+  dp.comm->allreduce_sum(v, 2);
+  if (v[1] > 0) {
+    std::ostringstream os;
+    if (!dp.nonfinite.empty()) os << dp.nonfinite << " on rank " << dp.rank();
+    else os << "a non-finite loss or gradient on " << v[1] << " other rank(s)" << where;
+    throw NonFiniteLossError(os.str());
+  }
+  // Each rank's gradient is its shard's mean; weighted by rows_r / rows, their sum
+  // is the mean over the global batch (1/N each when the shards are equal).
+  if (v[0] > 0 && dp.local_rows != v[0]) {
+    const float w = static_cast<float>(static_cast<double>(dp.local_rows) / static_cast<double>(v[0]));
+    kernels::arena_accumulate(grads, grads, w, 0.0f);
+  }
+  dist::allreduce_bucketed(*dp.comm, grads, dist::ReduceOp::Sum);
+}
+
+bool any_rank(DataParallel& dp, bool local) {
+  if (!dp.on()) return local;
+  std::int64_t v = local ? 1 : 0;
+  dp.comm->allreduce_max(&v, 1);
+  return v != 0;
+}
+
+RunningStats sum_over_ranks(DataParallel& dp, const RunningStats& s) {
+  if (!dp.on()) return s;
+  double v[3] = {s.loss_sum, static_cast<double>(s.correct), static_cast<double>(s.count)};
+  dp.comm->allreduce_sum(v, 3);
+  RunningStats out;
+  out.loss_sum = v[0];
+  out.correct = static_cast<std::int64_t>(v[1]);
+  out.count = static_cast<std::int64_t>(v[2]);
+  return out;
+}
+
+void average_buffers(DataParallel& dp, nn::Module& model) {
+  if (!dp.on()) return;
+  NoGradGuard ng;
+  for (auto& [name, t] : model.named_buffers()) {
+    if (t.dtype() != DType::Float32) continue;  // counters (num_batches_tracked) agree already
+    Tensor b = t;
+    BASIN_CHECK(b.is_contiguous(), "data-parallel: buffer " << name << " is not contiguous");
+    dp.comm->allreduce(b, dist::ReduceOp::Avg);
+  }
+}
+
+void broadcast_model(DataParallel& dp, nn::Module& model) {
+  if (!dp.on()) return;
+  NoGradGuard ng;
+  Tensor params = model.arena().params();
+  dp.comm->broadcast(params, 0);
+  for (auto& [name, t] : model.named_buffers()) {
+    Tensor b = t;
+    if (b.is_contiguous() && (b.dtype() == DType::Float32 || b.dtype() == DType::Int64)) dp.comm->broadcast(b, 0);
+  }
+}
+
+std::string broadcast_string(DataParallel& dp, const std::string& s) {
+  if (!dp.on()) return s;
+  Tensor len = Tensor::from_vector(std::vector<std::int64_t>{static_cast<std::int64_t>(s.size())}, {1});
+  dp.comm->broadcast(len, 0);
+  const std::int64_t n = len.to_int_vector()[0];
+  std::vector<std::int64_t> words(static_cast<std::size_t>((n + 7) / 8), 0);
+  if (dp.is_root() && n > 0) std::memcpy(words.data(), s.data(), static_cast<std::size_t>(n));
+  Tensor t = Tensor::from_vector(words, {static_cast<std::int64_t>(words.size())});
+  dp.comm->broadcast(t, 0);
+  std::string out(static_cast<std::size_t>(n), '\0');
+  if (n > 0) std::memcpy(out.data(), t.raw_data(), static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string rank_device(const DataParallel& dp, const std::string& device) {
+  if (dp.on() && device == "cuda") return "cuda:" + std::to_string(dp.comm->local_rank());
+  return device;
+}
+
+}  // namespace basin::train
