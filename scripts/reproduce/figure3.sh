@@ -7,8 +7,8 @@
 # per epoch.
 # Scales (flags):
 #   default (CPU, ~10 min on 2 idle cores): ResNet-18 base width 8 (small-input stem),
-#     the first 1000 Fashion-MNIST training images, batch 64, 8 epochs, seed 1; the
-#     trace on the first 128 training images with 8 Hutchinson samples, no eigenvalue.
+#     the first 600 Fashion-MNIST training images, batch 50, 6 epochs, seed 1; the
+#     trace on the first 64 training images with 10 Hutchinson samples, no eigenvalue.
 #   --full (a GPU, --device cuda): width 64, all training images, 30 epochs; the trace
 #     on 1000 images with 50 samples.
 #   --smoke (the ctest): width 4, 64 images, 2 epochs, 2 samples on 16 images.
@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $SCALE in
-  cpu)   DEV=cpu;  W=8;  N=1000; T=1000; E=8;  B=64;  H_SUB=128;  H_S=8 ;;
+  cpu)   DEV=cpu;  W=8;  N=600;  T=500;  E=6;  B=50;  H_SUB=64;   H_S=10 ;;
   full)  DEV=cuda; W=64; N=0;    T=0;    E=30; B=128; H_SUB=1000; H_S=50 ;;
   smoke) DEV=cpu;  W=4;  N=64;   T=64;   E=2;  B=32;  H_SUB=16;   H_S=2 ;;
 esac

@@ -14,11 +14,11 @@
 #     5-9 with each method; test accuracy on the test images of classes 5-9.
 # Scales (flags):
 #   default (CPU, ~25 min on 2 idle cores): ResNet-18 base width 8 (stages 8/16/32/64),
-#     the first 1000 training images, batch 64, 4 epochs (8 for the doubled baselines),
-#     test on the first 1000 test images, 3 seeds; Hessian on the first 128 training
-#     images, 8 Hutchinson samples, 8 power iterations; transfer: pre-train on 300
-#     images per class of classes 0-4 (4 epochs), fine-tune on 50 per class of 5-9
-#     (8 epochs, batch 25), test on 200 per class.
+#     the first 600 training images, batch 50, 3 epochs (6 for the doubled baselines),
+#     test on the first 500 test images, 3 seeds; Hessian on the first 64 training
+#     images, 10 Hutchinson samples, 6 power iterations; transfer: pre-train on 200
+#     images per class of classes 0-4 (3 epochs), fine-tune on 50 per class of 5-9
+#     (6 epochs, batch 25), test on 100 per class.
 #   --full (a GPU, --device cuda): width 64, all 60000 training images, 30 epochs (60),
 #     full test set; Hessian on 1000 images, 50 samples, 20 iterations; transfer on
 #     all images of classes 0-4 (15 epochs), 50 per class of 5-9 (30 epochs), full test.
@@ -54,8 +54,8 @@ while [ $# -gt 0 ]; do
 done
 
 case $SCALE in
-  cpu)   DEV=cpu;  W=8;  N=1000; T=1000; E=4;  B=64;  H_SUB=128;  H_S=8;  H_P=8;  J=2
-         PRE_PC=300; FT_PC=50; TEST_PC=200; PRE_E=4; FT_E=8;  FT_B=25; EXPORT=4000; S=3 ;;
+  cpu)   DEV=cpu;  W=8;  N=600;  T=500;  E=3;  B=50;  H_SUB=64;   H_S=10; H_P=6;  J=2
+         PRE_PC=200; FT_PC=50; TEST_PC=100; PRE_E=3; FT_E=6;  FT_B=25; EXPORT=3000; S=3 ;;
   full)  DEV=cuda; W=64; N=0;    T=0;    E=30; B=128; H_SUB=1000; H_S=50; H_P=20; J=1
          PRE_PC=0;   FT_PC=50; TEST_PC=0;   PRE_E=15; FT_E=30; FT_B=25; EXPORT=0; S=3 ;;
   smoke) DEV=cpu;  W=4;  N=64;   T=64;   E=1;  B=32;  H_SUB=16;   H_S=2;  H_P=2;  J=2
