@@ -114,8 +114,9 @@ TEST(ReproduceScripts, Figure3SmokeLogsTheTracePerEpochAndPlots) {
   auto rows = rows_after(s.out, "");
   ASSERT_EQ(rows.size(), 2u) << s.out;  // --smoke: 2 epochs, the trace after each
   for (const auto& r : rows) {
-    ASSERT_EQ(r.size(), 7u) << s.out;  // epoch, 3 traces, 3 accuracies
-    for (int c = 1; c <= 3; ++c) EXPECT_TRUE(std::isfinite(first_number(r[c]))) << s.out;
+    ASSERT_EQ(r.size(), 10u) << s.out;  // epoch, 3 traces, 3 top eigenvalues, 3 accuracies
+    for (int c = 1; c <= 6; ++c) EXPECT_TRUE(std::isfinite(first_number(r[c]))) << s.out;
+    for (int c = 4; c <= 6; ++c) EXPECT_NE(first_number(r[c]), 0.0) << "lambda_1 measured: " << s.out;
   }
   if (std::system("command -v gnuplot > /dev/null 2>&1") == 0)
     EXPECT_GT(std::filesystem::file_size(out + "/figure3.png"), 1000u);

@@ -8,9 +8,10 @@
 # Scales (flags):
 #   default (CPU, ~10 min on 2 idle cores): ResNet-18 base width 8 (small-input stem),
 #     the first 600 Fashion-MNIST training images, batch 50, 6 epochs, seed 1; the
-#     trace on the first 64 training images with 10 Hutchinson samples, no eigenvalue.
+#     trace on the first 64 training images with 10 Hutchinson samples, lambda_1 with
+#     5 power iterations (the plot's "top eigenvalue" panel).
 #   --full (a GPU, --device cuda): width 64, all training images, 30 epochs; the trace
-#     on 1000 images with 50 samples.
+#     on 1000 images with 50 samples, 20 power iterations.
 #   --smoke (the ctest): width 4, 64 images, 2 epochs, 2 samples on 16 images.
 # Other flags: --out DIR (default runs/figure3-<time>; must not exist or be empty),
 # --epochs E, --width W, --limit N, --sigma S (NSO and WP-SGD, default 0.01), --seed S.
@@ -40,9 +41,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 case $SCALE in
-  cpu)   DEV=cpu;  W=8;  N=600;  T=500;  E=6;  B=50;  H_SUB=64;   H_S=10 ;;
-  full)  DEV=cuda; W=64; N=0;    T=0;    E=30; B=128; H_SUB=1000; H_S=50 ;;
-  smoke) DEV=cpu;  W=4;  N=64;   T=64;   E=2;  B=32;  H_SUB=16;   H_S=2 ;;
+  cpu)   DEV=cpu;  W=8;  N=600;  T=500;  E=6;  B=50;  H_SUB=64;   H_S=10; H_P=5 ;;
+  full)  DEV=cuda; W=64; N=0;    T=0;    E=30; B=128; H_SUB=1000; H_S=50; H_P=20 ;;
+  smoke) DEV=cpu;  W=4;  N=64;   T=64;   E=2;  B=32;  H_SUB=16;   H_S=2;  H_P=2 ;;
 esac
 E=${EPOCHS:-$E} W=${WIDTH:-$W} N=${LIMIT:-$N}
 OUT=${OUT:-runs/figure3-$(date +%Y%m%d-%H%M%S)}
@@ -61,7 +62,7 @@ run() {  # run METHOD FLAGS...
   "$BASIN" train --model resnet18 --base-width "$W" --small-input on --limit-train "$N" --limit-test "$T" \
     --epochs "$E" --batch-size "$B" --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule cosine --seed "$SEED" \
     --device "$DEV" --workers 1 --log-every 0 --quiet "$@" \
-    --hessian-every 1 --hessian-subset "$H_SUB" --hessian-samples "$H_S" --hessian-power-iters 0 \
+    --hessian-every 1 --hessian-subset "$H_SUB" --hessian-samples "$H_S" --hessian-power-iters "$H_P" \
     --out "$OUT/$m" > /dev/null 2> "$OUT/$m.log" \
     || { echo "figure3.sh: run $m failed, see $OUT/$m.log" >&2; tail -n 5 "$OUT/$m.log" >&2; return 1; }
 }
@@ -92,12 +93,14 @@ for name, d in runs.items():
             j = json.loads(l)
             if "hessian_trace" in j:
                 rows.setdefault(j["epoch"], {})[name] = (j["hessian_trace"], j.get("hessian_trace_stderr", 0),
-                                                         j["test_acc"])
-print("| epoch | " + " | ".join(f"tr(H) {n}" for n in runs) + " | " + " | ".join(f"test acc {n} (%)" for n in runs) + " |")
-print("|---" * (1 + 2 * len(runs)) + "|")
+                                                         j["top_eigenvalue"], j["test_acc"])
+print("| epoch | " + " | ".join(f"tr(H) {n}" for n in runs) + " | " + " | ".join(f"lambda_1 {n}" for n in runs) +
+      " | " + " | ".join(f"test acc {n} (%)" for n in runs) + " |")
+print("|---" * (1 + 3 * len(runs)) + "|")
 for ep in sorted(rows):
     r = rows[ep]
     tr = " | ".join(f"{r[n][0]:.1f} +- {r[n][1]:.1f}" if n in r else "-" for n in runs)
-    acc = " | ".join(f"{100 * r[n][2]:.2f}" if n in r else "-" for n in runs)
-    print(f"| {ep} | {tr} | {acc} |")
+    l1 = " | ".join(f"{r[n][2]:.2f}" if n in r else "-" for n in runs)
+    acc = " | ".join(f"{100 * r[n][3]:.2f}" if n in r else "-" for n in runs)
+    print(f"| {ep} | {tr} | {l1} | {acc} |")
 EOF
