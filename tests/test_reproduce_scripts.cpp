@@ -82,8 +82,9 @@ TEST(ReproduceScripts, TablesSmokePrintsThreeTablesWithEveryMethod) {
       EXPECT_TRUE(std::isfinite(first_number(rows[i][6])));  // lambda_1
     }
     // Equal gradient evaluations: every row spends the same budget.
-    if (std::string(title).find("Table 2") == 0)
+    if (std::string(title).find("Table 2") == 0) {
       for (const auto& r : rows) EXPECT_EQ(r[2], rows[0][2]) << r[0];
+    }
   }
   // Table 1: SGD 1 epoch = 1 gradient pass, NSO (k = 1) 1 epoch = 2.
   auto t1 = rows_after(s.out, "Table 1: equal epochs");
@@ -118,6 +119,7 @@ TEST(ReproduceScripts, Figure3SmokeLogsTheTracePerEpochAndPlots) {
     for (int c = 1; c <= 6; ++c) EXPECT_TRUE(std::isfinite(first_number(r[c]))) << s.out;
     for (int c = 4; c <= 6; ++c) EXPECT_NE(first_number(r[c]), 0.0) << "lambda_1 measured: " << s.out;
   }
-  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0)
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
     EXPECT_GT(std::filesystem::file_size(out + "/figure3.png"), 1000u);
+  }
 }

@@ -89,15 +89,15 @@ TEST(ResNetWidth, StageShapesAndForward) {
 }
 
 TEST(ResNetWidth, SavedNarrowModelReloadsFromItsMetadata) {
-  testing::ScratchDir dir("resnet_width");
+  basin::testing::ScratchDir dir("resnet_width");
   const std::string run = dir.path() + "/run";
-  auto t = testing::run_basin("train --model resnet18 --base-width 4 --limit-train 32 --limit-test 16 --batch-size 16 "
+  auto t = basin::testing::run_basin("train --model resnet18 --base-width 4 --limit-train 32 --limit-test 16 --batch-size 16 "
                               "--workers 1 --quiet --epochs 1 --max-steps 1 --out '" + run + "'",
                               dir.path());
   ASSERT_EQ(t.status, 0) << t.err;
   const std::string weights = run + "/model.safetensors";
   EXPECT_EQ(load_safetensors(weights).metadata.at("base_width"), "4");
-  auto cfg = nlohmann::json::parse(testing::slurp(run + "/config.json"));
+  auto cfg = nlohmann::json::parse(basin::testing::slurp(run + "/config.json"));
   EXPECT_EQ(cfg.at("base_width"), 4);
   // resolve_saved_model reads the width back; a flag still wins.
   EXPECT_EQ(train::resolve_saved_model(weights, "fashion-mnist", {}).config.base_width, 4);
@@ -106,13 +106,13 @@ TEST(ResNetWidth, SavedNarrowModelReloadsFromItsMetadata) {
   EXPECT_EQ(train::resolve_saved_model(weights, "fashion-mnist", wide).config.base_width, 8);
   // eval and hessian rebuild the width-4 model with no width flag (a width-64 model
   // would not load these weights: strict shapes).
-  auto e = testing::run_basin("eval --weights '" + weights + "' --limit 16 --device cpu", dir.path());
+  auto e = basin::testing::run_basin("eval --weights '" + weights + "' --limit 16 --device cpu", dir.path());
   EXPECT_EQ(e.status, 0) << e.err;
-  auto h = testing::run_basin("hessian --weights '" + weights + "' --subset 8 --samples 1 --power-iters 1 "
+  auto h = basin::testing::run_basin("hessian --weights '" + weights + "' --subset 8 --samples 1 --power-iters 1 "
                               "--gap-samples 1 --quiet",
                               dir.path());
   EXPECT_EQ(h.status, 0) << h.err;
   // --resume rebuilds it from config.json and continues.
-  auto r = testing::run_basin("train --resume '" + run + "' --epochs 1", dir.path());
+  auto r = basin::testing::run_basin("train --resume '" + run + "' --epochs 1", dir.path());
   EXPECT_EQ(r.status, 0) << r.err;
 }
