@@ -25,7 +25,9 @@
 #   --smoke (the ctest): 1 seed, width 4, 64 images, 1 epoch; tiny transfer.
 # Other flags: --out DIR (default runs/tables-<time>; must not exist or be empty),
 # --seeds N, --jobs J (commands at once, each with nproc/J OpenMP threads; default 2 on the CPU),
-# --epochs E, --width W, --limit N, --sigma S (NSO and WP-SGD noise std, default 0.01).
+# --epochs E, --width W, --limit N, --sigma S (NSO and WP-SGD noise std, default 0.01),
+# --first-seed K (seeds K..K+N-1, default 1) and --also DIR (repeatable: the tables
+# also take the runs of an earlier --out with the same settings, e.g. more seeds).
 # BASIN=path/to/basin overrides the binary (default build/basin).
 set -euo pipefail
 CALLER_DIR=$PWD
@@ -35,7 +37,7 @@ BASIN=${BASIN:-build/basin}
 BASIN=$(realpath "$BASIN")
 export OMP_WAIT_POLICY=passive
 
-SCALE=cpu OUT="" SEEDS="" JOBS="" EPOCHS="" WIDTH="" LIMIT="" SIGMA=0.01
+SCALE=cpu OUT="" SEEDS="" JOBS="" EPOCHS="" WIDTH="" LIMIT="" SIGMA=0.01 FIRST=1 ALSO=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --full) SCALE=full ;;
@@ -47,7 +49,9 @@ while [ $# -gt 0 ]; do
     --width) WIDTH=$2; shift ;;
     --limit) LIMIT=$2; shift ;;
     --sigma) SIGMA=$2; shift ;;
-    -h|--help) sed -n 2,32p "$0"; exit 0 ;;
+    --first-seed) FIRST=$2; shift ;;
+    --also) ALSO+=("$(cd "$CALLER_DIR" && realpath "$2")"); shift ;;
+    -h|--help) sed -n 2,34p "$0"; exit 0 ;;
     *) echo "tables.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -175,14 +179,15 @@ LIMITS=(--limit-train "$N" --limit-test "$T")
 
 # ---- phase 1: the pre-training, every method x seed at E epochs, SGD/WP-SGD at 2E ----
 queue pretrain
-for seed in $(seq 1 "$S"); do
+SEED_LIST=$(seq "$FIRST" $((FIRST + S - 1)))
+for seed in $SEED_LIST; do
   for m in $METHODS; do queue train "$m-e$E-s$seed" "$E" "$seed" "$m" "${LIMITS[@]}" --batch-size "$B"; done
   for m in sgd wpsgd; do queue train "$m-e$E2-s$seed" "$E2" "$seed" "$m" "${LIMITS[@]}" --batch-size "$B"; done
 done
 drain
 
 # ---- phase 2: the curvature of every run; the fine-tunings -------------------------------
-for seed in $(seq 1 "$S"); do
+for seed in $SEED_LIST; do
   for m in $METHODS; do queue hessian "$m-e$E-s$seed"; done
   for m in sgd wpsgd; do queue hessian "$m-e$E2-s$seed"; done
   for m in $METHODS; do
@@ -193,19 +198,29 @@ done
 drain
 
 # ---- the tables ------------------------------------------------------------------------
-/usr/bin/env python3 - "$OUT" "$METHODS" "$S" "$E" "$E2" <<'EOF' | tee "$OUT/tables.md"
-import json, math, os, sys
-out, methods, seeds, e, e2 = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+/usr/bin/env python3 - "$OUT" "$METHODS" "$E" "$E2" "${ALSO[@]}" <<'EOF' | tee "$OUT/tables.md"
+import glob, json, math, os, sys
+out, methods, e, e2, also = sys.argv[1], sys.argv[2].split(), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:]
 st = json.load(open(f"{out}/settings.json"))
+for d in also:  # earlier outs must have run the same settings (seeds aside)
+    o = json.load(open(f"{d}/settings.json"))
+    diff = [k for k in st if k != "seeds" and st[k] != o.get(k)]
+    assert not diff, f"--also {d}: settings differ in {diff}"
+# Every run folder NAME-sSEED of this out and the --also outs: the folder that holds it.
+where = {}
+for d in [out] + also:
+    for r in sorted(glob.glob(f"{d}/runs/*-s*")):
+        where.setdefault(os.path.basename(r), d)
+seeds = sorted({int(n.rsplit("-s", 1)[1]) for n in where if n.startswith("sgd-")})
 names = {"sgd": "SGD", "wpsgd": "WP-SGD", "sam": "SAM", "asam": "ASAM", "nso": "NSO"}
 grads = {"sgd": 1, "wpsgd": 1, "sam": 2, "asam": 2, "nso": 2}
 
 def last_metrics(run):
-    lines = [l for l in open(f"{out}/runs/{run}/metrics.jsonl") if l.strip()]
+    lines = [l for l in open(f"{where.get(run, out)}/runs/{run}/metrics.jsonl") if l.strip()]
     return json.loads(lines[-1])
 
 def hess(run):
-    return json.loads(open(f"{out}/hessian/{run}.txt").readline())
+    return json.loads(open(f"{where[run]}/hessian/{run}.txt").readline())
 
 def ms(xs, fmt):
     if len(xs) == 1:
@@ -215,7 +230,7 @@ def ms(xs, fmt):
     return fmt.format(m) + " +- " + fmt.format(sd)
 
 def row(m, epochs):
-    runs = [f"{m}-e{epochs}-s{s}" for s in range(1, seeds + 1)]
+    runs = [f"{m}-e{epochs}-s{s}" for s in seeds]
     acc = [100 * last_metrics(r)["test_acc"] for r in runs]
     loss = [last_metrics(r)["train_loss"] for r in runs]
     h = [hess(r) for r in runs]
@@ -227,7 +242,8 @@ def row(m, epochs):
 head = ("| method | epochs | gradient evaluations (x training set) | test acc (%) | final train loss | tr(H) | lambda_1 |\n"
         "|---|---|---|---|---|---|---|")
 n = st["limit_train"] or 60000
-print(f"ResNet-18 width {st['width']} (small-input stem), Fashion-MNIST, {n} training images, {seeds} seed(s), "
+print(f"ResNet-18 width {st['width']} (small-input stem), Fashion-MNIST, {n} training images, "
+      f"{len(seeds)} seed(s) ({', '.join(map(str, seeds))}), "
       f"mean +- std over seeds; tr(H) and lambda_1 on the first {st['hessian_subset']} training images "
       f"({st['hessian_samples']} Hutchinson samples, {st['hessian_power_iters']} power iterations); "
       f"NSO/WP-SGD sigma {st['sigma']}, SAM rho 0.05, ASAM rho 0.5.\n")
@@ -244,7 +260,7 @@ print(f"\nTable 3: transfer, pre-trained (SGD) on classes 0-4, fine-tuned on {st
 pre = last_metrics("pretrain")
 print("| method | test acc (%) on classes 5-9 | final train loss |\n|---|---|---|")
 for m in methods:
-    runs = [f"ft-{m}-s{s}" for s in range(1, seeds + 1)]
+    runs = [f"ft-{m}-s{s}" for s in seeds]
     acc = [100 * last_metrics(r)["test_acc"] for r in runs]
     loss = [last_metrics(r)["train_loss"] for r in runs]
     print(f"| {names[m]} | {ms(acc, '{:.2f}')} | {ms(loss, '{:.4f}')} |")
