@@ -54,14 +54,14 @@ fi
 mkdir -p "$OUT"
 # Three runs side by side, one core each when there are two.
 J=3; [ "$DEV" = cuda ] && J=1
-export OMP_NUM_THREADS=1
-[ "$DEV" = cuda ] && export OMP_NUM_THREADS=$(nproc)
+export OMP_NUM_THREADS=1 WORKERS=1
+[ "$DEV" = cuda ] && export OMP_NUM_THREADS=$(nproc) WORKERS=4
 
 run() {  # run METHOD FLAGS...
   local m=$1; shift
   "$BASIN" train --model resnet18 --base-width "$W" --small-input on --limit-train "$N" --limit-test "$T" \
     --epochs "$E" --batch-size "$B" --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule cosine --seed "$SEED" \
-    --device "$DEV" --workers 1 --log-every 0 --quiet "$@" \
+    --device "$DEV" --workers "$WORKERS" --log-every 0 --quiet "$@" \
     --hessian-every 1 --hessian-subset "$H_SUB" --hessian-samples "$H_S" --hessian-power-iters "$H_P" \
     --out "$OUT/$m" > /dev/null 2> "$OUT/$m.log" \
     || { echo "figure3.sh: run $m failed, see $OUT/$m.log" >&2; tail -n 5 "$OUT/$m.log" >&2; return 1; }

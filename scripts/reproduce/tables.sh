@@ -67,6 +67,7 @@ case $SCALE in
 esac
 S=${SEEDS:-$S} J=${JOBS:-$J} E=${EPOCHS:-$E} W=${WIDTH:-$W} N=${LIMIT:-$N}
 E2=$((2 * E))
+WORKERS=1; [ "$DEV" = cuda ] && WORKERS=4  # loader threads: the GPU would wait on one
 OUT=${OUT:-runs/tables-$(date +%Y%m%d-%H%M%S)}
 case $OUT in /*) ;; *) [ -n "${OUT_GIVEN:-}" ] && OUT=$CALLER_DIR/$OUT ;; esac
 if [ -e "$OUT" ] && [ -n "$(ls -A "$OUT")" ]; then
@@ -106,7 +107,7 @@ train() {  # train NAME EPOCHS SEED METHOD [extra flags...]: one run folder unde
   local name=$1 epochs=$2 seed=$3 method=$4; shift 4
   # shellcheck disable=SC2046
   "$BASIN" train --model resnet18 --base-width "$W" --small-input on --epochs "$epochs" --seed "$seed" \
-    --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule cosine --device "$DEV" --workers 1 --log-every 0 \
+    --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule cosine --device "$DEV" --workers "$WORKERS" --log-every 0 \
     --quiet $(method_args "$method") "$@" --out "$OUT/runs/$name" > /dev/null 2> "$OUT/logs/$name.log" \
     || { echo "tables.sh: run $name failed, see $OUT/logs/$name.log" >&2; tail -n 5 "$OUT/logs/$name.log" >&2; return 1; }
 }
