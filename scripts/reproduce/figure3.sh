@@ -55,7 +55,7 @@ mkdir -p "$OUT"
 # Three runs side by side, one core each when there are two.
 J=3; [ "$DEV" = cuda ] && J=1
 export OMP_NUM_THREADS=1 WORKERS=1
-[ "$DEV" = cuda ] && export OMP_NUM_THREADS=$(nproc) WORKERS=4
+if [ "$DEV" = cuda ]; then OMP_NUM_THREADS=$(nproc); WORKERS=4; fi
 
 run() {  # run METHOD FLAGS...
   local m=$1; shift
