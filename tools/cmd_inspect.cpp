@@ -15,7 +15,7 @@ namespace {
 struct InspectCli {
   std::string model = "resnet18", hidden = "256,128", small_input = "auto";
   int image_size = 0, in_channels = 0;
-  std::int64_t num_classes = 0;
+  std::int64_t num_classes = 0, base_width = 64;
 };
 
 void run(const InspectCli& i) {
@@ -31,6 +31,7 @@ void run(const InspectCli& i) {
   BASIN_CHECK(i.small_input == "auto" || i.small_input == "on" || i.small_input == "off",
               "--small-input must be auto, on or off, got " << i.small_input);
   o.cifar_stem = train::resolve_small_input(i.small_input, "", size) == "on";
+  o.base_width = i.base_width;
   auto model = nn::make_model(i.model, o);
   nn::ModelSummary s = nn::summarize(*model, {1, channels, size, size});
   std::printf("%s", s.str().c_str());
@@ -45,6 +46,8 @@ void setup(CLI::App& app) {
   cmd->add_option("--num-classes", i->num_classes, "Classes; default 1000 (10 for mlp)")->check(basin::tools::at_least(1));
   cmd->add_option("--hidden", i->hidden, "MLP hidden widths")->capture_default_str();
   cmd->add_option("--small-input", i->small_input, "ResNet stem: on | off | auto (on for images <= 64)")->capture_default_str();
+  cmd->add_option("--base-width", i->base_width, "ResNet: first-stage channels W (stages W, 2W, 4W, 8W)")
+      ->capture_default_str()->check(basin::tools::at_least(1));
   cmd->callback([i] { run(*i); });
 }
 

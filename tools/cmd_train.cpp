@@ -118,6 +118,9 @@ void add_model_options(CLI::App* cmd, TrainCli& cli) {
                   "ResNet stem: on = 3x3 stride-1 convolution without max-pool (small images), off = torchvision's 7x7/2 + "
                   "max-pool, auto = on for Fashion-MNIST and images <= 64")
       ->capture_default_str()->group(g_model);
+  cmd->add_option("--base-width", c.base_width, "ResNet: channels of the first stage; stages have W, 2W, 4W, 8W "
+                                                 "(64: torchvision's ResNets; 16 or 8 train on a CPU)")
+      ->capture_default_str()->group(g_model);
   cmd->add_option("--init", c.init, "Start from these safetensors weights (fine-tuning): every tensor whose name and shape "
                                    "match is loaded; a classifier head of another shape is skipped and reported")
       ->group(g_model);

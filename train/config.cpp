@@ -130,6 +130,7 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(augment, augments);
   static const std::vector<std::string> onoff{"on", "off"};
   CHECK_CHOICE(small_input, onoff);
+  BASIN_CHECK(base_width >= 1 && base_width <= 4096, "train: --base-width must be in [1, 4096], got " << base_width);
   static const std::vector<std::string> nonfinite{"stop", "skip"};
   CHECK_CHOICE(on_nonfinite, nonfinite);
   static const std::vector<std::string> rank_noises{"independent", "shared"};
@@ -186,7 +187,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"data", c.data},           {"limit_train", c.limit_train}, {"limit_test", c.limit_test},
       {"augment", c.augment},     {"image_size", c.image_size},   {"eval_resize", c.eval_resize},
       {"workers", c.workers},     {"shuffle", c.shuffle},         {"model", c.model},
-      {"hidden", c.hidden},       {"activation", c.activation}, {"small_input", c.small_input}, {"init", c.init},
+      {"hidden", c.hidden},       {"activation", c.activation}, {"small_input", c.small_input}, {"base_width", c.base_width}, {"init", c.init},
       {"optimizer", c.optimizer}, {"lr", c.lr ? nlohmann::json(*c.lr) : nlohmann::json()},                   {"momentum", c.momentum},
       {"weight_decay", c.weight_decay}, {"schedule", c.schedule}, {"step_size", c.step_size},
       {"gamma", c.gamma},         {"warmup_epochs", c.warmup_epochs}, {"sigma", c.sigma},
@@ -234,7 +235,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("augment", c.augment); get("image_size", c.image_size); get("eval_resize", c.eval_resize);
   get("workers", c.workers); get("shuffle", c.shuffle); get("model", c.model); get("hidden", c.hidden);
   get("activation", c.activation);
-  get("small_input", c.small_input); get("init", c.init); get("optimizer", c.optimizer);
+  get("small_input", c.small_input); get("base_width", c.base_width); get("init", c.init); get("optimizer", c.optimizer);
   if (j.contains("lr") && !j.at("lr").is_null()) {
     double lr = 0;
     get("lr", lr);

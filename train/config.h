@@ -31,6 +31,7 @@ struct TrainConfig {
   std::vector<std::int64_t> hidden = {256, 128};  // MLP widths
   std::string activation = "relu";      // MLP activation: relu | tanh
   std::string small_input = "auto";     // ResNet 3x3 stem without max-pool: auto | on | off
+  std::int64_t base_width = 64;         // ResNet stage widths W, 2W, 4W, 8W (torchvision: 64)
   std::string init;                     // safetensors weights to start from (fine-tuning)
 
   // ---- optimizer ----------------------------------------------------------------------

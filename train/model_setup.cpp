@@ -44,6 +44,7 @@ std::shared_ptr<nn::Module> make_run_model(const TrainConfig& c, int in_channels
   o.num_classes = num_classes;
   o.in_channels = in_channels;
   o.cifar_stem = c.small_input == "on";
+  o.base_width = c.base_width;
   o.input_features = static_cast<std::int64_t>(in_channels) * image_size * image_size;
   o.hidden = c.hidden;
   o.activation = c.activation;

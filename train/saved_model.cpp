@@ -99,6 +99,9 @@ SavedModel resolve_saved_model(const std::string& weights, const std::string& da
   // Files written before the key existed are ReLU.
   c.activation = meta.choice(o.activation, "activation", {"relu", "tanh"}, "relu");
   c.small_input = meta.choice(o.small_input, "small_input", {"auto", "on", "off"}, "auto");
+  // Files written before the key existed (and torchvision exports) are width 64.
+  c.base_width = o.base_width > 0 ? o.base_width : meta.positive_int("base_width", 4096);
+  if (c.base_width <= 0) c.base_width = 64;
   s.image_size = o.image_size > 0 ? o.image_size : meta.positive_int("image_size", 65536);
   if (s.image_size <= 0) s.image_size = default_image_size(data_spec);
   c.small_input = resolve_small_input(c.small_input, data_spec, s.image_size);

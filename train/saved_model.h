@@ -23,10 +23,11 @@ struct ModelOverrides {
   std::optional<std::string> hidden;
   std::string activation, small_input;
   int image_size = 0;
+  int base_width = 0;  // ResNets; 0: the metadata's "base_width", else 64 (torchvision)
 };
 
 struct SavedModel {
-  TrainConfig config;  // model, hidden, activation, small_input, data filled in
+  TrainConfig config;  // model, hidden, activation, small_input, base_width, data filled in
   int image_size = 0;
   // From the metadata when present (weights from elsewhere may lack them):
   std::vector<std::string> class_names;  // "class_names", a JSON array of strings

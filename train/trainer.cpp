@@ -56,6 +56,7 @@ std::map<std::string, std::string> weights_metadata(const TrainConfig& c, const 
           {"hidden", join_ints(c.hidden)},
           {"activation", c.activation},
           {"small_input", c.small_input},
+          {"base_width", std::to_string(c.base_width)},
           {"num_classes", std::to_string(d.num_classes)},
           {"in_channels", std::to_string(d.channels)},
           {"image_size", std::to_string(d.image_size)},

@@ -15,6 +15,9 @@ struct ModelOptions {
   bool cifar_stem = false;
   // ResNets: torchvision's zero_init_residual (last BN of each block starts at 0).
   bool zero_init_residual = false;
+  // ResNets: channels of the first stage; the stages have W, 2W, 4W, 8W (times the
+  // block's expansion). 64 is torchvision's; narrower nets (16, 8) train on a CPU.
+  std::int64_t base_width = 64;
   // MLP: flattened input size (e.g. 1*28*28), hidden widths and activation.
   std::int64_t input_features = 0;
   std::vector<std::int64_t> hidden = {512, 256};

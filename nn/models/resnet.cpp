@@ -56,20 +56,23 @@ ResNet::ResNet(ResNetBlock block, std::array<int, 4> layers, const ModelOptions&
     : Module("ResNet"), block_(block), opt_(opt) {
   BASIN_CHECK(opt.num_classes > 0 && opt.in_channels > 0,
               "ResNet: num_classes and in_channels must be positive, got " << opt.num_classes << ", " << opt.in_channels);
+  BASIN_CHECK(opt.base_width >= 1, "ResNet: base_width must be positive, got " << opt.base_width);
   InitRng rng(opt.seed);
+  const std::int64_t w = opt.base_width;
+  inplanes_ = w;
   if (opt.cifar_stem)
-    conv1_ = register_module("conv1", std::make_shared<Conv2d>(opt.in_channels, 64, 3, 1, 1, false, rng));
+    conv1_ = register_module("conv1", std::make_shared<Conv2d>(opt.in_channels, w, 3, 1, 1, false, rng));
   else
-    conv1_ = register_module("conv1", std::make_shared<Conv2d>(opt.in_channels, 64, 7, 2, 3, false, rng));
-  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(64));
+    conv1_ = register_module("conv1", std::make_shared<Conv2d>(opt.in_channels, w, 7, 2, 3, false, rng));
+  bn1_ = register_module("bn1", std::make_shared<BatchNorm2d>(w));
   relu_ = register_module("relu", std::make_shared<ReLU>());
   if (!opt.cifar_stem) maxpool_ = register_module("maxpool", std::make_shared<MaxPool2d>(3, 2, 1));
-  const std::int64_t planes[4] = {64, 128, 256, 512};
+  const std::int64_t planes[4] = {w, 2 * w, 4 * w, 8 * w};
   for (int i = 0; i < 4; ++i)
     layer_[i] = register_module("layer" + std::to_string(i + 1), make_layer(planes[i], layers[i], i == 0 ? 1 : 2, rng));
   avgpool_ = register_module("avgpool", std::make_shared<AdaptiveAvgPool2d>(1, 1));
   std::int64_t expansion = block == ResNetBlock::Basic ? BasicBlock::expansion : Bottleneck::expansion;
-  fc_ = register_module("fc", std::make_shared<Linear>(512 * expansion, opt.num_classes, true, rng));
+  fc_ = register_module("fc", std::make_shared<Linear>(8 * w * expansion, opt.num_classes, true, rng));
 
   // torchvision's second pass: convolutions kaiming_normal(fan_out, relu), BN 1/0
   // (already so by construction), optionally zero the last BN of each block.
@@ -122,6 +125,7 @@ std::string ResNet::extra_repr() const {
   std::ostringstream os;
   os << (block_ == ResNetBlock::Basic ? "BasicBlock" : "Bottleneck") << ", classes=" << opt_.num_classes
      << ", in_channels=" << opt_.in_channels << (opt_.cifar_stem ? ", cifar stem" : "");
+  if (opt_.base_width != 64) os << ", base_width=" << opt_.base_width;
   return os.str();
 }
 
