@@ -144,7 +144,7 @@ TEST(Lanczos, NegativeEigenvalueOfSimilarMagnitudeNoLongerFoolsTheTopEigenvalue)
     PowerOptions po;
     po.seed = seed;
     PowerResult p = top_eigenvalue(f, po);
-    if (p.converged && std::fabs(p.eigenvalue - 5.0) > 1.0) ++fooled;
+    if (p.converged && std::fabs(p.eigenvalue - 5.0) > 0.1) ++fooled;  // declared done >= 2% off (-4.74, 4.88, ...)
     HessianOptions ho;
     ho.trace_samples = 1;
     ho.lanczos_steps = 40;

@@ -7,8 +7,11 @@
 // where power iteration reports the wrong eigenvalue.
 //
 // Tolerances: the finite-difference HVP is within 1% of the exact product in
-// norm here (test_curvature_golden.cpp), which bounds the bias of every
-// quantity below by ~1% of its scale; the stochastic ones add 5 standard errors.
+// norm here (test_curvature_golden.cpp asserts 1%, measured 8e-5), which bounds
+// the bias of every quantity below by ~1% of its scale; the stochastic ones add
+// 5 standard errors. The eigenvalues get 2e-3 absolute (measured within 1e-5:
+// Ritz values of converged pairs carry the HVP error only to first order in
+// its projection on the eigenvector, and the Lanczos residual bound to second).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -63,10 +66,11 @@ TEST(CurvatureLanczosGolden, TopKAndMinEigenvaluesOfTanhMlp) {
   o.max_steps = 60;
   EigenResult r = hessian_eigenvalues(m.f, o);
   ASSERT_EQ(r.top.size(), 2u);
-  // The top two are 1.0115 and 1.0032: Lanczos resolves them to the HVP's ~1%.
-  EXPECT_NEAR(r.top[0], eig[0], 0.015);
-  EXPECT_NEAR(r.top[1], eig[1], 0.015);
-  EXPECT_NEAR(r.min, eig.back(), 0.015);
+  // The top two are 1.0115 and 1.0032, 0.8% apart: Lanczos separates them.
+  EXPECT_NEAR(r.top[0], eig[0], 2e-3);
+  EXPECT_NEAR(r.top[1], eig[1], 2e-3);
+  EXPECT_NEAR(r.min, eig.back(), 2e-3);
+  EXPECT_TRUE(r.converged);
   // Power iteration converges to the eigenvalue of largest magnitude, the
   // negative one, and calls it the top eigenvalue: the failure Lanczos removes.
   PowerResult p = top_eigenvalue(m.f, {});
@@ -88,6 +92,10 @@ TEST(CurvatureLanczosGolden, HutchppAndPerLayerTracesOfTanhMlp) {
     sum += b.trace;
   }
   EXPECT_NEAR(sum, r.trace, 1e-6 * std::fabs(tr));
+  // Hutchinson's per-layer traces (same vectors as its total) likewise.
+  TraceResult h = hutchinson_trace(m.f, o);
+  for (const auto& b : h.blocks)
+    EXPECT_NEAR(b.trace, m.scalar("block_trace/" + b.name), 5 * b.stderr_ + 0.01 * std::fabs(tr)) << b.name;
 }
 
 TEST(CurvatureLanczosGolden, PerLayerTopEigenvalueOfTanhMlp) {
@@ -97,6 +105,6 @@ TEST(CurvatureLanczosGolden, PerLayerTopEigenvalueOfTanhMlp) {
   for (const auto& b : m.f.blocks) {
     const double want = m.scalar("block_top/" + b.name);
     EigenResult r = block_eigenvalues(m.f, b, o);
-    EXPECT_NEAR(r.top[0], want, 0.01 * std::max(std::fabs(want), 0.1)) << b.name;
+    EXPECT_NEAR(r.top[0], want, 1e-3 * std::max(std::fabs(want), 0.1)) << b.name;
   }
 }
