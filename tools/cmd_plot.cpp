@@ -220,24 +220,32 @@ Points read_density(const std::string& file) {
   return pts;
 }
 
-// One panel: the densities overlaid, log y (values below 1e-10 of the peak are
-// left out: a log axis cannot show the Gaussian tails' zeros).
+// One panel: the densities overlaid, log y from 1e-8 of the highest peak (a log
+// axis cannot show the Gaussian tails' zeros: values below the floor are drawn
+// on it).
 std::string density_script(const std::vector<std::string>& files, const std::vector<std::string>& names,
                            const fs::path& dir) {
+  std::vector<Points> all;
+  double peak = 0;
+  for (const auto& file : files) {
+    all.push_back(read_density(file));
+    for (const auto& p : all.back()) peak = std::max(peak, p.second);
+  }
+  BASIN_CHECK(peak > 0, "plot: the density files hold no positive density");
+  const double floor = 1e-8 * peak;
   std::ostringstream plot;
-  for (std::size_t r = 0; r < files.size(); ++r) {
-    const Points pts = read_density(files[r]);
-    double peak = 0;
-    for (const auto& p : pts) peak = std::max(peak, p.second);
-    Points kept;
-    for (const auto& p : pts)
-      if (p.second > 1e-10 * peak) kept.push_back(p);
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    for (auto& p : all[r]) p.second = std::max(p.second, floor);
     const std::string f = std::to_string(r) + ".dat";
-    write_points(dir / f, kept, 1, nullptr);
+    write_points(dir / f, all[r], 1, nullptr);
     plot << (r ? ", " : "plot ") << gp_text(f) << " using 1:2 with lines lc rgb " << gp_text(run_colour(r))
          << " lw 2 title " << gp_text(names[r]);
   }
-  return "set xlabel 'eigenvalue'\nset ylabel 'density'\nset logscale y\nset format y '%g'\n" + plot.str() + "\n";
+  std::ostringstream s;
+  s.precision(10);
+  s << "set xlabel 'eigenvalue'\nset ylabel 'density'\nset logscale y\nset format y '%g'\nset yrange [" << floor
+    << ":*]\n" << plot.str() << "\n";
+  return s.str();
 }
 
 void run_plot(const PlotCmd& o) {
