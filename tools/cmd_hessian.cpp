@@ -45,7 +45,7 @@ struct HessianCmd {
 };
 
 // Counts the objective's loss passes on a progress line (TaskProgress: the rule
-// of training's bar). Their total depends on when power iteration converges, so
+// of training's bar). Their total depends on when Lanczos converges, so
 // the line has no bar and no ETA.
 void show_passes(curvature::Objective& f, train::TaskProgress& bar) {
   auto passes = std::make_shared<std::int64_t>(0);
