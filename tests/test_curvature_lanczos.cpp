@@ -314,3 +314,32 @@ TEST(HutchPP, ReportOptionsAndBadInputs) {
   t.samples = 2;
   EXPECT_THROW(hutchpp_trace(f, t), Error);
 }
+
+// Same Philox vectors on both devices: Lanczos, Hutch++ and SLQ agree to float32.
+TEST(Lanczos, CudaMatchesCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device: CUDA Lanczos/Hutch++ path not exercised";
+  const int n = 50;
+  Quadratic q{n, make_spd(spectrum({6, -4}, n, 0.0, 2.0), 31)};
+  auto w = random_vec(n, 32);
+  Objective fc = q.objective(w), fg = q.objective(w, Device::cuda());
+  fc.blocks = fg.blocks = {{"a", 0, 20}, {"b", 20, 30}};
+  EigenOptions eo;
+  eo.top_k = 2;
+  eo.max_steps = 30;
+  EigenResult ec = hessian_eigenvalues(fc, eo), eg = hessian_eigenvalues(fg, eo);
+  ASSERT_EQ(eg.top.size(), 2u);
+  EXPECT_NEAR(eg.top[0], ec.top[0], 1e-3);
+  EXPECT_NEAR(eg.top[1], ec.top[1], 1e-3);
+  EXPECT_NEAR(eg.min, ec.min, 1e-3);
+  EXPECT_NEAR(block_eigenvalues(fg, fg.blocks[1], eo).top[0], block_eigenvalues(fc, fc.blocks[1], eo).top[0], 1e-3);
+  TraceOptions to;
+  to.samples = 12;
+  TraceResult tc = hutchpp_trace(fc, to), tg = hutchpp_trace(fg, to);
+  EXPECT_NEAR(tg.trace, tc.trace, 1e-3 * std::fabs(tc.trace) + 1e-3);
+  DensityOptions d;
+  d.runs = 2;
+  d.steps = 10;
+  SpectralDensity dc = spectral_density(fc, d), dg = spectral_density(fg, d);
+  ASSERT_EQ(dc.nodes.size(), dg.nodes.size());
+  for (std::size_t i = 0; i < dc.nodes.size(); ++i) EXPECT_NEAR(dg.nodes[i], dc.nodes[i], 1e-3);
+}

@@ -37,6 +37,7 @@ void measure_hessian(const TrainConfig& c, nn::Module& model, const std::vector<
   m.hessian_trace = r.trace;
   m.hessian_trace_stderr = r.trace_stderr;
   m.top_eigenvalue = r.top_eigenvalue;
+  m.min_eigenvalue = r.min_eigenvalue;
   m.hessian_loss = r.loss;
   m.hessian_seconds = r.seconds;
 }
