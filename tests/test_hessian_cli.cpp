@@ -108,4 +108,7 @@ TEST(HessianCli, OldPowerItersFlagCapsLanczosAndBadEstimatorIsRefused) {
   CliRun bad = run("hessian --weights " + weights() + " --subset 32 --trace-estimator nope");
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("trace-estimator"), std::string::npos) << bad.err;
+  CliRun small = run("hessian --weights " + weights() + " --subset 32 --trace-estimator hutchpp --samples 2");
+  EXPECT_NE(small.status, 0);
+  EXPECT_NE(small.err.find("--samples >= 3"), std::string::npos) << small.err;
 }

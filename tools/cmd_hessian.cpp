@@ -66,6 +66,10 @@ void show_passes(curvature::Objective& f, train::TaskProgress& bar) {
 }
 
 void run_hessian(const HessianCmd& o) {
+  // Checked before the (slow) data and model setup.
+  BASIN_CHECK(o.trace_estimator != "hutchpp" || o.samples >= 3,
+              "hessian: --trace-estimator hutchpp needs --samples >= 3 (its HVP budget), got " << o.samples);
+  BASIN_CHECK(o.density_width > 0, "hessian: --density-width must be positive, got " << o.density_width);
   const Device dev = train::usable_device(o.device);
   // Model and preprocessing as the run trained them (weights' metadata), flags win.
   train::SavedModel saved =
