@@ -4,7 +4,21 @@
 #include <cstdio>
 #include <sstream>
 
+#include "curvature/hutchpp.h"
+#include "curvature/lanczos.h"
+
 namespace basin::curvature {
+
+TraceEstimator parse_trace_estimator(const std::string& name) {
+  if (name == "hutchinson") return TraceEstimator::Hutchinson;
+  if (name == "hutchpp" || name == "hutch++") return TraceEstimator::HutchPP;
+  BASIN_CHECK(false, "unknown trace estimator '" << name << "' (hutchinson | hutchpp)");
+  return TraceEstimator::Hutchinson;
+}
+
+const char* trace_estimator_name(TraceEstimator e) {
+  return e == TraceEstimator::HutchPP ? "hutchpp" : "hutchinson";
+}
 
 HessianReport hessian_report(Objective& f, const HessianOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
@@ -14,21 +28,43 @@ HessianReport hessian_report(Objective& f, const HessianOptions& o) {
   to.samples = o.trace_samples;
   to.seed = o.seed;
   to.hvp = o.hvp;
-  TraceResult tr = hutchinson_trace(f, to);
+  TraceResult tr = o.trace_estimator == TraceEstimator::HutchPP ? hutchpp_trace(f, to) : hutchinson_trace(f, to);
   r.trace = tr.trace;
   r.trace_stderr = tr.stderr_;
   r.trace_samples = tr.samples;
+  r.trace_estimator = o.trace_estimator;
   r.per_layer = tr.blocks;
-  if (o.power_iters > 0) {
-    PowerOptions po;
-    po.max_iters = o.power_iters;
-    po.tol = o.power_tol;
-    po.seed = o.seed + 1;
-    po.hvp = o.hvp;
-    PowerResult pr = top_eigenvalue(f, po);
-    r.top_eigenvalue = pr.eigenvalue;
-    r.power_iters = pr.iters;
-    r.power_converged = pr.converged;
+  if (o.lanczos_steps > 0) {
+    EigenOptions eo;
+    eo.top_k = o.top_k;
+    eo.max_steps = o.lanczos_steps;
+    eo.tol = o.eigen_tol;
+    eo.seed = o.seed + 1;
+    eo.hvp = o.hvp;
+    EigenResult er = hessian_eigenvalues(f, eo);
+    r.top_eigenvalues = er.top;
+    r.top_eigenvalue = er.top.empty() ? 0.0 : er.top[0];
+    r.min_eigenvalue = er.min;
+    r.lanczos_steps = er.steps;
+    r.eigen_converged = er.converged;
+    if (o.per_layer_eigen) {
+      std::vector<ParamBlock> blocks = f.blocks;
+      if (blocks.empty()) blocks.push_back({"all", 0, f.params.numel()});
+      eo.top_k = 1;
+      for (const auto& b : blocks) {
+        EigenResult be = block_eigenvalues(f, b, eo);
+        r.per_layer_eigen.push_back({be.top.empty() ? 0.0 : be.top[0], be.steps, be.converged});
+      }
+    }
+  }
+  if (o.density_runs > 0) {
+    DensityOptions d;
+    d.runs = o.density_runs;
+    d.steps = o.density_steps;
+    d.seed = o.seed + 2;
+    d.hvp = o.hvp;
+    r.density = spectral_density(f, d);
+    r.has_density = true;
   }
   r.loss = f.loss();
   for (std::size_t i = 0; i < o.sigmas.size(); ++i) {
@@ -57,9 +93,18 @@ nlohmann::json to_json(const HessianReport& r) {
   j["trace"] = r.trace;
   j["trace_stderr"] = r.trace_stderr;
   j["trace_samples"] = r.trace_samples;
+  j["trace_estimator"] = trace_estimator_name(r.trace_estimator);
   j["top_eigenvalue"] = r.top_eigenvalue;
-  j["power_iters"] = r.power_iters;
-  j["power_converged"] = r.power_converged;
+  j["top_eigenvalues"] = r.top_eigenvalues;
+  j["min_eigenvalue"] = r.lanczos_steps > 0 ? nlohmann::json(r.min_eigenvalue) : nlohmann::json(nullptr);
+  j["lanczos_steps"] = r.lanczos_steps;
+  j["eigen_converged"] = r.eigen_converged;
+  j["power_iters"] = r.lanczos_steps;  // pre-Lanczos names, same values
+  j["power_converged"] = r.eigen_converged;
+  if (r.has_density) {
+    j["density_runs"] = r.density.runs;
+    j["density_steps"] = r.density.steps;
+  }
   if (r.gaps.empty()) {
     j["perturbation_gap"] = nullptr;
     j["predicted_gap"] = nullptr;
@@ -69,8 +114,15 @@ nlohmann::json to_json(const HessianReport& r) {
   }
   j["sigma"] = r.gaps.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.gaps[0].sigma);
   nlohmann::json layers = nlohmann::json::array();
-  for (const auto& b : r.per_layer)
-    layers.push_back({{"name", b.name}, {"numel", b.numel}, {"trace", b.trace}, {"trace_stderr", b.stderr_}});
+  for (std::size_t i = 0; i < r.per_layer.size(); ++i) {
+    const auto& b = r.per_layer[i];
+    nlohmann::json l = {{"name", b.name}, {"numel", b.numel}, {"trace", b.trace}, {"trace_stderr", b.stderr_}};
+    if (i < r.per_layer_eigen.size()) {
+      l["top_eigenvalue"] = r.per_layer_eigen[i].top;
+      l["lanczos_steps"] = r.per_layer_eigen[i].steps;
+    }
+    layers.push_back(l);
+  }
   j["per_layer"] = layers;
   nlohmann::json gaps = nlohmann::json::array();
   for (const auto& g : r.gaps)
@@ -90,22 +142,40 @@ std::string format_table(const HessianReport& r) {
   std::snprintf(buf, sizeof buf, "parameters      %lld\nloss            %.6g\n", static_cast<long long>(r.num_params),
                 r.loss);
   os << buf;
-  std::snprintf(buf, sizeof buf, "trace(H)        %.6g +- %.3g  (%d Rademacher samples)\n", r.trace, r.trace_stderr,
-                r.trace_samples);
+  std::snprintf(buf, sizeof buf, "trace(H)        %.6g +- %.3g  (%s, %d HVPs)\n", r.trace, r.trace_stderr,
+                r.trace_estimator == TraceEstimator::HutchPP ? "Hutch++" : "Hutchinson", r.trace_samples);
   os << buf;
-  if (r.power_iters > 0) {
-    std::snprintf(buf, sizeof buf, "top eigenvalue  %.6g  (%d power iterations%s)\n", r.top_eigenvalue, r.power_iters,
-                  r.power_converged ? ", converged" : ", NOT converged");
+  if (r.lanczos_steps > 0) {
+    std::snprintf(buf, sizeof buf, "top eigenvalue  %.6g  (%d Lanczos steps%s)\n", r.top_eigenvalue, r.lanczos_steps,
+                  r.eigen_converged ? ", converged" : ", NOT converged");
+    os << buf;
+    if (r.top_eigenvalues.size() > 1) {
+      os << "top eigenvalues";
+      for (double e : r.top_eigenvalues) {
+        std::snprintf(buf, sizeof buf, " %.6g", e);
+        os << buf;
+      }
+      os << "\n";
+    }
+    std::snprintf(buf, sizeof buf, "min eigenvalue  %.6g\n", r.min_eigenvalue);
     os << buf;
   }
   if (!r.per_layer.empty()) {
-    os << "\nper-layer trace\n";
-    std::snprintf(buf, sizeof buf, "  %-32s %10s %14s %12s\n", "name", "numel", "trace", "stderr");
+    const bool eig = !r.per_layer_eigen.empty();
+    os << (eig ? "\nper-layer trace and top eigenvalue (diagonal block of H)\n" : "\nper-layer trace\n");
+    std::snprintf(buf, sizeof buf, "  %-32s %10s %14s %12s%s\n", "name", "numel", "trace", "stderr",
+                  eig ? "   top eigenvalue" : "");
     os << buf;
-    for (const auto& b : r.per_layer) {
-      std::snprintf(buf, sizeof buf, "  %-32s %10lld %14.6g %12.3g\n", b.name.c_str(),
-                    static_cast<long long>(b.numel), b.trace, b.stderr_);
+    for (std::size_t i = 0; i < r.per_layer.size(); ++i) {
+      const auto& b = r.per_layer[i];
+      std::snprintf(buf, sizeof buf, "  %-32s %10lld %14.6g %12.3g", b.name.c_str(), static_cast<long long>(b.numel),
+                    b.trace, b.stderr_);
       os << buf;
+      if (i < r.per_layer_eigen.size()) {
+        std::snprintf(buf, sizeof buf, " %16.6g", r.per_layer_eigen[i].top);
+        os << buf;
+      }
+      os << "\n";
     }
   }
   if (!r.gaps.empty()) {

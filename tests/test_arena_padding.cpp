@@ -304,6 +304,6 @@ TEST(ArenaPadding, CurvatureMatchesThePackedParameterVector) {
 
   curvature::HessianOptions ho;
   ho.trace_samples = 2;
-  ho.power_iters = 0;
+  ho.lanczos_steps = 0;
   EXPECT_EQ(curvature::hessian_report(padded, ho).num_params, 53);
 }

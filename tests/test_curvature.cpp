@@ -1,8 +1,7 @@
 // Curvature estimators on objectives with closed-form Hessians: a quadratic
 // W^T A W / 2 (H = A exactly) and a separable quartic sum c_i w_i^4 / 4
-// (H = diag(3 c_i w_i^2), gap known to the sigma^4 term). The objectives are
-// computed on the host in double, so they are independent of the kernels the
-// estimators use.
+// (H = diag(3 c_i w_i^2), gap known to the sigma^4 term); the objectives are in
+// tests/curvature_test_objectives.h.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,133 +12,12 @@
 #include "curvature/report.h"
 #include "curvature/vec.h"
 #include "kernels/fill_copy.h"
+#include "curvature_test_objectives.h"
 
 using namespace basin;
 using namespace basin::curvature;
 
-namespace {
-
-// Symmetric A = Q diag(eigs) Q^T with a random orthogonal Q (Gram-Schmidt).
-std::vector<double> make_spd(const std::vector<double>& eigs, unsigned seed) {
-  const int n = static_cast<int>(eigs.size());
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> nd;
-  std::vector<std::vector<double>> q(n, std::vector<double>(n));
-  for (int i = 0; i < n; ++i) {
-    for (double& x : q[i]) x = nd(rng);
-    for (int j = 0; j < i; ++j) {
-      double d = 0;
-      for (int k = 0; k < n; ++k) d += q[i][k] * q[j][k];
-      for (int k = 0; k < n; ++k) q[i][k] -= d * q[j][k];
-    }
-    double nn = 0;
-    for (double x : q[i]) nn += x * x;
-    for (double& x : q[i]) x /= std::sqrt(nn);
-  }
-  std::vector<double> a(n * n, 0.0);
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j)
-      for (int k = 0; k < n; ++k) a[i * n + j] += q[k][i] * eigs[k] * q[k][j];
-  return a;
-}
-
-void write(Tensor& dst, const std::vector<double>& v) {
-  std::vector<float> f(v.begin(), v.end());
-  kernels::copy(Tensor::from_vector(f, {static_cast<std::int64_t>(f.size())}), dst);
-}
-
-std::vector<double> read(const Tensor& t) {
-  std::vector<float> f = t.to_vector();
-  return std::vector<double>(f.begin(), f.end());
-}
-
-Tensor params_from(const std::vector<double>& w, Device dev) {
-  Tensor p = Tensor::empty({static_cast<std::int64_t>(w.size())}, DType::Float32, dev);
-  write(p, w);
-  return p;
-}
-
-struct Quadratic {
-  int n;
-  std::vector<double> a;  // row-major n x n, symmetric
-  std::vector<double> mv(const std::vector<double>& w) const {
-    std::vector<double> out(n, 0.0);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) out[i] += a[i * n + j] * w[j];
-    return out;
-  }
-  double trace() const {
-    double t = 0;
-    for (int i = 0; i < n; ++i) t += a[i * n + i];
-    return t;
-  }
-  Objective objective(const std::vector<double>& w0, Device dev = Device::cpu()) const {
-    Objective f;
-    f.params = params_from(w0, dev);
-    Tensor p = f.params;
-    auto loss_of = [this](const std::vector<double>& w) {
-      auto aw = mv(w);
-      double l = 0;
-      for (int i = 0; i < n; ++i) l += 0.5 * w[i] * aw[i];
-      return l;
-    };
-    f.loss = [p, loss_of] { return static_cast<float>(loss_of(read(p))); };
-    f.loss_and_grad = [this, p, loss_of](Tensor& g) {
-      auto w = read(p);
-      write(g, mv(w));
-      return static_cast<float>(loss_of(w));
-    };
-    return f;
-  }
-};
-
-struct Quartic {
-  std::vector<double> c;
-  Objective objective(const std::vector<double>& w0) const {
-    Objective f;
-    f.params = params_from(w0, Device::cpu());
-    Tensor p = f.params;
-    auto loss_of = [this](const std::vector<double>& w) {
-      double l = 0;
-      for (std::size_t i = 0; i < w.size(); ++i) l += 0.25 * c[i] * std::pow(w[i], 4);
-      return l;
-    };
-    f.loss = [p, loss_of] { return static_cast<float>(loss_of(read(p))); };
-    f.loss_and_grad = [this, p, loss_of](Tensor& g) {
-      auto w = read(p);
-      std::vector<double> gr(w.size());
-      for (std::size_t i = 0; i < w.size(); ++i) gr[i] = c[i] * w[i] * w[i] * w[i];
-      write(g, gr);
-      return static_cast<float>(loss_of(w));
-    };
-    return f;
-  }
-};
-
-std::vector<double> random_vec(int n, unsigned seed, double scale = 1.0) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> nd(0.0, scale);
-  std::vector<double> v(n);
-  for (double& x : v) x = nd(rng);
-  return v;
-}
-
-double rel_err(const std::vector<double>& got, const std::vector<double>& want) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    num += (got[i] - want[i]) * (got[i] - want[i]);
-    den += want[i] * want[i];
-  }
-  return std::sqrt(num / den);
-}
-
-std::vector<double> linspace_eigs(int n, double hi, double lo) {
-  std::vector<double> e(n);
-  for (int i = 0; i < n; ++i) e[i] = hi - (hi - lo) * i / (n - 1);
-  return e;
-}
-
-}  // namespace
+using namespace curvature_test;
 
 TEST(Curvature, HvpOfQuadraticIsAv) {
   const int n = 40;
@@ -339,13 +217,19 @@ TEST(Curvature, ReportJsonCarriesEveryField) {
   f.blocks = {{"first", 0, 8}, {"rest", 8, 12}};
   HessianOptions o;
   o.trace_samples = 20;
-  o.power_iters = 50;
+  o.lanczos_steps = 50;
+  o.top_k = 3;
   o.sigmas = {0.05, 0.1};
   o.gap_samples = 20;
   HessianReport r = hessian_report(f, o);
   auto j = to_json(r);
-  for (const char* k : {"trace", "trace_stderr", "top_eigenvalue", "perturbation_gap", "predicted_gap", "per_layer"})
+  for (const char* k : {"trace", "trace_stderr", "trace_estimator", "top_eigenvalue", "top_eigenvalues",
+                        "min_eigenvalue", "lanczos_steps", "eigen_converged", "perturbation_gap", "predicted_gap",
+                        "per_layer", "power_iters"})
     EXPECT_TRUE(j.contains(k)) << k;
+  ASSERT_EQ(j["top_eigenvalues"].size(), 3u);
+  EXPECT_NEAR(j["top_eigenvalues"][1].get<double>(), eigs[1], 1e-3);
+  EXPECT_NEAR(j["min_eigenvalue"].get<double>(), 0.5, 1e-3);
   EXPECT_EQ(j["per_layer"].size(), 2u);
   EXPECT_EQ(j["gaps"].size(), 2u);
   EXPECT_DOUBLE_EQ(j["predicted_gap"].get<double>(), 0.5 * 0.05 * 0.05 * r.trace);

@@ -70,6 +70,9 @@ TEST(TrainHessianEvery, LogsWhatBasinHessianMeasuresOnTheSavedWeights) {
   EXPECT_NEAR(j["trace"].get<double>(), trace, 1e-6 * std::fabs(trace));
   EXPECT_NEAR(j["trace_stderr"].get<double>(), stderr_, 1e-6 * stderr_);
   EXPECT_NEAR(j["top_eigenvalue"].get<double>(), top, 1e-6 * top);
+  const double min_eig = lines[1]["min_eigenvalue"];  // the same Lanczos run's other end
+  EXPECT_LE(min_eig, top);
+  EXPECT_NEAR(j["min_eigenvalue"].get<double>(), min_eig, 1e-6 * std::fabs(top));
   EXPECT_NEAR(j["loss"].get<double>(), loss, 1e-6 * loss);
 
   // The default activation (relu) on these tanh weights is another loss: the

@@ -1,11 +1,15 @@
 // `basin hessian`: curvature of a trained model on a fixed subset of its training
-// data: Hutchinson trace (total and per parameter tensor), top eigenvalue, and
-// the perturbation gap E[L(W+U)] - L(W) beside (sigma^2/2) tr(H) for each sigma.
-// Prints one JSON object on stdout's first line, then a readable table.
+// data: trace (Hutchinson or Hutch++, total and per parameter tensor), the top-k
+// and most negative eigenvalues (Lanczos), optionally each tensor's top
+// eigenvalue (--per-layer) and the spectral density (--density FILE, stochastic
+// Lanczos quadrature, CSV), and the perturbation gap E[L(W+U)] - L(W) beside
+// (sigma^2/2) tr(H) for each sigma. Prints one JSON object on stdout's first
+// line, then a readable table.
 #include <cstdio>
 #include <iostream>
 #include <memory>
 
+#include "io/atomic_file.h"
 #include "io/json_text.h"
 #include "curvature/model_objective.h"
 #include "curvature/report.h"
@@ -26,7 +30,11 @@ struct HessianCmd {
   std::string model, weights, data = "fashion-mnist", device = "cpu", activation, hidden, small_input;
   int image_size = 0;
   std::int64_t subset = 1000, batch_size = 500, num_classes = 0;
-  int samples = 100, power_iters = 20, gap_samples = 100;
+  int samples = 100, lanczos_steps = 20, gap_samples = 100, top_k = 1;
+  std::string trace_estimator = "hutchinson", density;
+  bool per_layer = false;
+  int density_runs = 4, density_steps = 30, density_points = 1000;
+  double density_width = 0.01;
   double sigma = 0.01;
   std::vector<double> sigma_list;
   double rel_step = 1e-3;
@@ -37,7 +45,7 @@ struct HessianCmd {
 };
 
 // Counts the objective's loss passes on a progress line (TaskProgress: the rule
-// of training's bar). Their total depends on when power iteration converges, so
+// of training's bar). Their total depends on when Lanczos converges, so
 // the line has no bar and no ETA.
 void show_passes(curvature::Objective& f, train::TaskProgress& bar) {
   auto passes = std::make_shared<std::int64_t>(0);
@@ -58,6 +66,10 @@ void show_passes(curvature::Objective& f, train::TaskProgress& bar) {
 }
 
 void run_hessian(const HessianCmd& o) {
+  // Checked before the (slow) data and model setup.
+  BASIN_CHECK(o.trace_estimator != "hutchpp" || o.samples >= 3,
+              "hessian: --trace-estimator hutchpp needs --samples >= 3 (its HVP budget), got " << o.samples);
+  BASIN_CHECK(o.density_width > 0, "hessian: --density-width must be positive, got " << o.density_width);
   const Device dev = train::usable_device(o.device);
   // Model and preprocessing as the run trained them (weights' metadata), flags win.
   train::SavedModel saved =
@@ -93,7 +105,12 @@ void run_hessian(const HessianCmd& o) {
 
   curvature::HessianOptions ho;
   ho.trace_samples = o.samples;
-  ho.power_iters = o.power_iters;
+  ho.lanczos_steps = o.lanczos_steps;
+  ho.top_k = o.top_k;
+  ho.trace_estimator = curvature::parse_trace_estimator(o.trace_estimator);
+  ho.per_layer_eigen = o.per_layer;
+  ho.density_runs = o.density.empty() ? 0 : o.density_runs;
+  ho.density_steps = o.density_steps;
   ho.gap_samples = o.gap_samples;
   ho.sigmas = o.sigma_list.empty() ? std::vector<double>{o.sigma} : o.sigma_list;
   ho.antithetic = !o.one_sided;
@@ -106,6 +123,12 @@ void run_hessian(const HessianCmd& o) {
   curvature::HessianReport r = curvature::hessian_report(f, ho);
   bar.finish();
   nlohmann::json j = curvature::to_json(r);
+  if (!o.density.empty()) {
+    const curvature::DensityGrid g = curvature::density_grid(r.density, o.density_points, o.density_width);
+    io::write_file_atomic(o.density, curvature::density_csv(g));
+    j["density_file"] = o.density;
+    j["density_sigma"] = g.sigma;
+  }
   j["model"] = saved.config.model;
   j["weights"] = o.weights;
   j["subset"] = have;
@@ -118,7 +141,7 @@ void run_hessian(const HessianCmd& o) {
 
 void setup_hessian(CLI::App& app) {
   auto o = std::make_shared<HessianCmd>();
-  auto* cmd = app.add_subcommand("hessian", "Hessian trace, top eigenvalue and perturbation gap of a trained model");
+  auto* cmd = app.add_subcommand("hessian", "Hessian trace, eigenvalues, spectral density and perturbation gap of a trained model");
   cmd->add_option("--model", o->model, "mlp | resnet18 | resnet34 | resnet50 (default: the weights' metadata, else mlp)");
   cmd->add_option("--hidden", o->hidden, "MLP hidden widths, e.g. 256,128 (default: the weights' metadata, else 256,128)")
       ->each([o](const std::string&) { o->hidden_given = true; });
@@ -130,8 +153,21 @@ void setup_hessian(CLI::App& app) {
   cmd->add_option("--subset", o->subset, "training samples the loss is averaged over")->capture_default_str()->check(at_least(1));
   cmd->add_option("--batch-size", o->batch_size, "batch size of the loss passes")->capture_default_str()->check(at_least(1));
   cmd->add_option("--classes", o->num_classes, "number of classes (default: from the data)")->check(at_least(1));
-  cmd->add_option("--samples", o->samples, "Hutchinson Rademacher samples")->capture_default_str()->check(at_least(1));
-  cmd->add_option("--power-iters", o->power_iters, "power iteration cap (0: skip)")->capture_default_str()->check(at_least(0));
+  cmd->add_option("--samples", o->samples, "HVPs of the trace estimator (Hutchinson: Rademacher samples; hutchpp: >= 3)")
+      ->capture_default_str()->check(at_least(1));
+  cmd->add_option("--trace-estimator", o->trace_estimator, "hutchinson | hutchpp (Hutch++: lower variance per HVP)")
+      ->capture_default_str()->check(CLI::IsMember({"hutchinson", "hutchpp"}));
+  cmd->add_option("--lanczos-steps,--power-iters", o->lanczos_steps,
+                  "Lanczos step cap for the eigenvalues (0: skip; --power-iters is the old name)")
+      ->capture_default_str()->check(at_least(0));
+  cmd->add_option("--top-k", o->top_k, "report the K largest eigenvalues (top_eigenvalues)")->capture_default_str()->check(at_least(1));
+  cmd->add_flag("--per-layer", o->per_layer, "also each parameter tensor's top eigenvalue (its diagonal block of H)");
+  cmd->add_option("--density", o->density, "write the spectral density (stochastic Lanczos quadrature) to FILE as CSV");
+  cmd->add_option("--density-runs", o->density_runs, "--density: random start vectors")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--density-steps", o->density_steps, "--density: Lanczos steps per start")->capture_default_str()->check(at_least(1));
+  cmd->add_option("--density-points", o->density_points, "--density: grid points in the CSV")->capture_default_str()->check(at_least(2));
+  cmd->add_option("--density-width", o->density_width, "--density: Gaussian width relative to the spectrum's range")
+      ->capture_default_str();
   cmd->add_option("--sigma", o->sigma, "perturbation std")->capture_default_str();
   cmd->add_option("--sigma-list", o->sigma_list, "several sigmas, e.g. 0.005,0.01,0.02")->delimiter(',');
   cmd->add_option("--gap-samples", o->gap_samples, "perturbations per sigma")->capture_default_str()->check(at_least(0));

@@ -7,6 +7,11 @@
 // user text reaches a shell or a gnuplot string unescaped: gnuplot runs without a
 // shell, in a private mkdtemp folder, on files named by us, and titles and labels
 // go in single-quoted strings (tools/gnuplot.h).
+//
+// `basin plot FILE.csv [FILE.csv ...]` instead draws Hessian spectral densities
+// (`basin hessian --density FILE.csv`: columns eigenvalue,density), overlaid, on
+// a log density axis as PyHessian does (the bulk near 0 and the outliers differ
+// by orders of magnitude).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -188,11 +193,82 @@ std::string epoch_axis(const std::vector<RunData>& data) {
   return s.str();
 }
 
+bool is_density_csv(const std::string& arg) {
+  return fs::path(arg).extension() == ".csv" && fs::is_regular_file(arg);
+}
+
+// The (eigenvalue, density) rows of a `basin hessian --density` CSV.
+Points read_density(const std::string& file) {
+  std::ifstream in(file);
+  BASIN_CHECK(in, "plot: cannot read " << file);
+  std::string line;
+  BASIN_CHECK(std::getline(in, line) && line.rfind("eigenvalue,density", 0) == 0,
+              "plot: " << file << " is not a density CSV (its first line must be 'eigenvalue,density')");
+  Points pts;
+  int lineno = 1;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    double x = 0, y = 0;
+    char comma = 0;
+    std::istringstream ls(line);
+    BASIN_CHECK((ls >> x >> comma >> y) && comma == ',' && std::isfinite(x) && std::isfinite(y),
+                "plot: " << file << " line " << lineno << " is not 'eigenvalue,density'");
+    pts.push_back({x, y});
+  }
+  BASIN_CHECK(!pts.empty(), "plot: " << file << " has no rows");
+  return pts;
+}
+
+// One panel: the densities overlaid, log y from 1e-8 of the highest peak (a log
+// axis cannot show the Gaussian tails' zeros: values below the floor are drawn
+// on it).
+std::string density_script(const std::vector<std::string>& files, const std::vector<std::string>& names,
+                           const fs::path& dir) {
+  std::vector<Points> all;
+  double peak = 0;
+  for (const auto& file : files) {
+    all.push_back(read_density(file));
+    for (const auto& p : all.back()) peak = std::max(peak, p.second);
+  }
+  BASIN_CHECK(peak > 0, "plot: the density files hold no positive density");
+  const double floor = 1e-8 * peak;
+  std::ostringstream plot;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    for (auto& p : all[r]) p.second = std::max(p.second, floor);
+    const std::string f = std::to_string(r) + ".dat";
+    write_points(dir / f, all[r], 1, nullptr);
+    plot << (r ? ", " : "plot ") << gp_text(f) << " using 1:2 with lines lc rgb " << gp_text(run_colour(r))
+         << " lw 2 title " << gp_text(names[r]);
+  }
+  std::ostringstream s;
+  s.precision(10);
+  s << "set xlabel 'eigenvalue'\nset ylabel 'density'\nset logscale y\nset format y '%g'\nset yrange [" << floor
+    << ":*]\n" << plot.str() << "\n";
+  return s.str();
+}
+
 void run_plot(const PlotCmd& o) {
   BASIN_CHECK(gnuplot_on_path(),
               "plot: gnuplot not found (Debian: apt-get install gnuplot-nox; scripts/install-deps.sh installs it)");
   const std::string ext = fs::path(o.out).extension().string();
   BASIN_CHECK(ext == ".png" || ext == ".svg", "plot: --out must end in .png or .svg, got '" << o.out << "'");
+  const std::size_t csvs = static_cast<std::size_t>(std::count_if(o.runs.begin(), o.runs.end(), is_density_csv));
+  if (csvs > 0) {
+    BASIN_CHECK(csvs == o.runs.size(), "plot: give either run folders or density CSV files, not both");
+    ScratchFolder tmp;
+    const std::string out_name = "plot" + ext;
+    std::ostringstream gp;
+    gp << "set encoding utf8\n"
+       << (ext == ".png" ? "set terminal pngcairo size 1000,700 font 'sans,13' noenhanced\n"
+                         : "set terminal svg size 1000,700 font 'sans,13' noenhanced\n")
+       << "set output " << gp_text(out_name) << "\nset grid\n"
+       << "set title " << gp_text(o.title.empty() ? std::string("Hessian spectral density") : o.title) << "\n"
+       << density_script(o.runs, run_names(o.runs), tmp.path());
+    render_gnuplot(tmp.path(), gp.str(), out_name, o.out, "plot");
+    std::printf("wrote %s (%zu densit%s)\n", o.out.c_str(), csvs, csvs == 1 ? "y" : "ies");
+    return;
+  }
   // Everything gnuplot reads or writes lies in this folder under names we chose
   // (0.dat, plot.gp, plot.png); the output is copied to --out afterwards.
   ScratchFolder tmp;
@@ -226,8 +302,10 @@ void run_plot(const PlotCmd& o) {
 
 void setup_plot(CLI::App& app) {
   auto o = std::make_shared<PlotCmd>();
-  auto* cmd = app.add_subcommand("plot", "Plot loss, accuracy and Hessian trace per epoch of runs (gnuplot)");
-  cmd->add_option("runs", o->runs, "run folders holding metrics.jsonl")->required();
+  auto* cmd = app.add_subcommand(
+      "plot", "Plot loss, accuracy and Hessian trace per epoch of runs, or Hessian spectral densities (gnuplot)");
+  cmd->add_option("runs", o->runs, "run folders holding metrics.jsonl, or density CSVs from basin hessian --density")
+      ->required();
   cmd->add_option("--out,-o", o->out, "output file, .png or .svg")->capture_default_str();
   cmd->add_option("--title", o->title, "figure title");
   cmd->callback([o] { run_plot(*o); });

@@ -173,7 +173,9 @@ void add_curvature_options(CLI::App* cmd, TrainCli& cli) {
       ->capture_default_str()->group(g_curv);
   cmd->add_option("--hessian-samples", c.hessian_samples, "--hessian-every: Hutchinson samples")
       ->capture_default_str()->group(g_curv);
-  cmd->add_option("--hessian-power-iters", c.hessian_power_iters, "--hessian-every: power iteration cap (0: no eigenvalue)")
+  cmd->add_option("--hessian-lanczos-steps,--hessian-power-iters", c.hessian_power_iters,
+                  "--hessian-every: Lanczos step cap for the top eigenvalue (0: no eigenvalue; --hessian-power-iters is "
+                  "the old name)")
       ->capture_default_str()->group(g_curv);
 }
 

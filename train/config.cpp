@@ -177,7 +177,7 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(activation, activations);
   BASIN_CHECK(hessian_every >= 0 && hessian_subset >= 1 && hessian_samples >= 1 && hessian_power_iters >= 0,
               "train: --hessian-every must be >= 0, --hessian-subset and --hessian-samples >= 1, "
-              "--hessian-power-iters >= 0");
+              "--hessian-lanczos-steps >= 0");
   if (model == "mlp")
     for (auto h : hidden) BASIN_CHECK(h >= 1, "train: --hidden widths must be positive, got " << join_ints(hidden));
 }

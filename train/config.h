@@ -72,7 +72,7 @@ struct TrainConfig {
   int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)
   std::int64_t hessian_subset = 1000;   // on the first N training images, no augmentation
   int hessian_samples = 20;             // Hutchinson samples (the trace's stderr is logged too)
-  int hessian_power_iters = 20;         // power iteration cap (0: no eigenvalue)
+  int hessian_power_iters = 20;         // --hessian-lanczos-steps: Lanczos step cap (0: no eigenvalue); old name kept in JSON
 
   // ---- output ---------------------------------------------------------------------
   std::string out;                      // run folder ("" : runs/<timestamp>-<model>-<optimizer>)

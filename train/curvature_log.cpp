@@ -30,13 +30,14 @@ void measure_hessian(const TrainConfig& c, nn::Module& model, const std::vector<
   curvature::Objective f = curvature::model_objective(model, batches, mo);
   curvature::HessianOptions ho;
   ho.trace_samples = c.hessian_samples;
-  ho.power_iters = c.hessian_power_iters;
+  ho.lanczos_steps = c.hessian_power_iters;  // --hessian-lanczos-steps (was --hessian-power-iters)
   ho.seed = 1234 + c.seed;
   curvature::HessianReport r = curvature::hessian_report(f, ho);
   m.has_hessian = true;
   m.hessian_trace = r.trace;
   m.hessian_trace_stderr = r.trace_stderr;
   m.top_eigenvalue = r.top_eigenvalue;
+  m.min_eigenvalue = r.min_eigenvalue;
   m.hessian_loss = r.loss;
   m.hessian_seconds = r.seconds;
 }

@@ -1,6 +1,6 @@
 #pragma once
 // `basin train --hessian-every N`: every N epochs, the Hessian trace (Hutchinson,
-// with its standard error) and the top eigenvalue (power iteration) of the
+// with its standard error) and the top eigenvalue (Lanczos) of the
 // training loss on a FIXED set of training images (the first --hessian-subset, in
 // file order, evaluation transform: no augmentation), written into that epoch's
 // metrics.jsonl line under the keys `basin plot` reads (hessian_trace,

@@ -23,6 +23,7 @@ nlohmann::json to_json(const EpochMetrics& m) {
     j["hessian_trace"] = m.hessian_trace;
     j["hessian_trace_stderr"] = m.hessian_trace_stderr;
     j["top_eigenvalue"] = m.top_eigenvalue;
+    j["min_eigenvalue"] = m.min_eigenvalue;
     j["hessian_loss"] = m.hessian_loss;
     j["hessian_seconds"] = m.hessian_seconds;
   }
@@ -44,6 +45,7 @@ EpochMetrics metrics_from_json(const nlohmann::json& j) {
                               {"top_eigenvalue", &m.top_eigenvalue}, {"hessian_loss", &m.hessian_loss},
                               {"hessian_seconds", &m.hessian_seconds}})
       *field = j.at(key).get<double>();
+    m.min_eigenvalue = j.value("min_eigenvalue", 0.0);  // absent in runs from before Lanczos
   }
   return m;
 }

@@ -33,9 +33,10 @@ struct EpochMetrics {
   double images_per_s = 0;   // training images / seconds
   std::int64_t skipped_batches = 0;  // non-finite batches skipped (--on-nonfinite skip)
   // --hessian-every epochs only (train/curvature_log.h): keys hessian_trace,
-  // hessian_trace_stderr, top_eigenvalue, hessian_loss, hessian_seconds.
+  // hessian_trace_stderr, top_eigenvalue, min_eigenvalue, hessian_loss, hessian_seconds.
   bool has_hessian = false;
   double hessian_trace = 0, hessian_trace_stderr = 0, top_eigenvalue = 0;
+  double min_eigenvalue = 0;  // most negative Ritz value of the same Lanczos run
   double hessian_loss = 0;     // the loss on the measurement subset (eval transform)
   double hessian_seconds = 0;  // time of the measurement (not in `seconds`)
 };
