@@ -3,7 +3,7 @@
 # build, test and run basin. Every third-party library comes from Debian.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config git python3
-      libgtest-dev libopenblas-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+      libgtest-dev libopenblas-dev libdnnl-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
       dataset-fashion-mnist gnuplot-nox
       # CI's second stage (scripts/sanitize.sh, scripts/fuzz.sh): clang with its
       # sanitizer and libFuzzer runtimes, and clang's OpenMP runtime.

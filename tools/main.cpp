@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "kernels/cpu_kernels.h"
 #include "tensor/error.h"
 #include "tools/cli_checks.h"
 #include "tools/command.h"
@@ -29,6 +30,15 @@ int main(int argc, char** argv) {
   CLI::App app{"basin: train, evaluate and inspect flat-minima models (NSO, SAM, SGD) on CPU or CUDA"};
   app.set_version_flag("--version", std::string("basin ") + BASIN_VERSION, "Print basin's version and exit");
   app.require_subcommand(1);
+  // Process-wide, so it belongs to no one command; fallthrough lets it follow the
+  // command's name too (`basin train --cpu-kernels reference`).
+  app.fallthrough();
+  app.add_option_function<std::string>(
+         "--cpu-kernels", [](const std::string& k) { basin::kernels::set_cpu_kernels(basin::kernels::parse_cpu_kernels(k)); },
+         std::string("CPU kernels for convolution, batch norm, pooling, GEMM: fast (oneDNN) or reference (basin's own, "
+                     "the oracle); default ") +
+             basin::kernels::cpu_kernels_name(basin::kernels::cpu_kernels()))
+      ->check(CLI::IsMember({"fast", "reference"}));
   auto& registry = command_registry();
   std::sort(registry.begin(), registry.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
   for (auto& c : registry) c.setup(app);
