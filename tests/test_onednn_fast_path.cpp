@@ -25,6 +25,7 @@
 namespace basin {
 namespace {
 
+using kernels::Conv2dParams;
 using kernels::CpuKernels;
 using kernels::CpuKernelsGuard;
 using nntest::uniform;

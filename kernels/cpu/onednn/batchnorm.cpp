@@ -113,12 +113,16 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
   for (std::int64_t c = 0; c < C; ++c)
     var[static_cast<size_t>(c)] =
         static_cast<float>(1.0 / (static_cast<double>(si[c]) * si[c]) - static_cast<double>(eps));
+  std::vector<float> zeros(static_cast<size_t>(C), 0.0f);
   execute(b.prim, b.pd.scratchpad_desc(),
           {{DNNL_ARG_SRC, memory(b.data, engine(), ptr(x))},
            {DNNL_ARG_DIFF_DST, memory(b.data, engine(), ptr(grad_out))},
            {DNNL_ARG_MEAN, memory(b.stat, engine(), ptr(save_mean))},
            {DNNL_ARG_VARIANCE, memory(b.stat, engine(), var.data())},
            {DNNL_ARG_SCALE, memory(b.stat, engine(), ptr(weight))},
+           // oneDNN 2.6 requires the shift as an input of the backward with
+           // use_shift, though no gradient depends on it: zeros.
+           {DNNL_ARG_SHIFT, memory(b.stat, engine(), zeros.data())},
            {DNNL_ARG_DIFF_SRC, memory(b.data, engine(), grad_x.data<float>())},
            {DNNL_ARG_DIFF_SCALE, memory(b.stat, engine(), grad_weight.data<float>())},
            {DNNL_ARG_DIFF_SHIFT, memory(b.stat, engine(), grad_bias.data<float>())}});
