@@ -1,5 +1,5 @@
 # oneDNN (Debian's libdnnl-dev, 2.6 as PyTorch 1.13 uses) for the CPU fast path
-# of convolution, batch norm, pooling and GEMM (kernels/cpu/onednn/).
+# of convolution and GEMM (kernels/cpu/onednn/).
 #   -DBASIN_DNNL=AUTO (default): use it when found; ON: required; OFF: never
 #   (basin's own reference kernels only).
 # Found with find_path/find_library, not Debian's dnnl-config.cmake: that file

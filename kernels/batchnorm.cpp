@@ -3,7 +3,6 @@
 // empty tensors handled here, then dispatch.
 #include "kernels/batchnorm.h"
 
-#include "kernels/cpu_fast_path.h"
 #include "kernels/fill_copy.h"
 
 namespace basin::kernels {
@@ -46,11 +45,6 @@ void batch_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bia
   BASIN_CHECK(!training || per_channel > 1,
               op << ": expected more than 1 value per channel when training, got input " << shape_str(x.shape()));
   if (x.numel() == 0) return;
-#ifdef BASIN_WITH_DNNL
-  if (onednn::batch_norm_supported(x))
-    BASIN_CPU_FAST_PATH(out.device(), batch_norm_forward, x, weight, bias, running_mean, running_var, training,
-                        momentum, eps, out, save_mean, save_invstd);
-#endif
   BASIN_DISPATCH(out.device(), batch_norm_forward, x, weight, bias, running_mean, running_var, training, momentum,
                  eps, out, save_mean, save_invstd);
 }
@@ -76,11 +70,6 @@ void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& 
     fill(grad_bias, 0.0);
     return;
   }
-#ifdef BASIN_WITH_DNNL
-  if (onednn::batch_norm_supported(x))
-    BASIN_CPU_FAST_PATH(grad_x.device(), batch_norm_backward, grad_out, x, weight, save_mean, save_invstd, training,
-                        eps, grad_x, grad_weight, grad_bias);
-#endif
   BASIN_DISPATCH(grad_x.device(), batch_norm_backward, grad_out, x, weight, save_mean, save_invstd, training, eps,
                  grad_x, grad_weight, grad_bias);
 }

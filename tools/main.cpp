@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.add_option_function<std::string>(
          "--cpu-kernels", [](const std::string& k) { basin::kernels::set_cpu_kernels(basin::kernels::parse_cpu_kernels(k)); },
-         std::string("CPU kernels for convolution, batch norm, pooling, GEMM: fast (oneDNN) or reference (basin's own, "
+         std::string("CPU kernels for convolution and GEMM: fast (oneDNN) or reference (basin's own, "
                      "the oracle); default ") +
              basin::kernels::cpu_kernels_name(basin::kernels::cpu_kernels()))
       ->check(CLI::IsMember({"fast", "reference"}));

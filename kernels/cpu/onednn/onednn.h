@@ -3,9 +3,7 @@
 // signatures and contracts as the reference kernels in kernels/cpu/, called by
 // the entry points after their argument checks when use_cpu_fast_kernels().
 // Built only with oneDNN (BASIN_WITH_DNNL); this header has no oneDNN include.
-#include "kernels/batchnorm.h"
 #include "kernels/conv.h"
-#include "kernels/pool.h"
 
 namespace basin::kernels::onednn {
 
@@ -14,15 +12,6 @@ namespace basin::kernels::onednn {
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p);
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p);
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p);
-
-// batchnorm.cpp: x [N, C, ...] with 1..3 trailing axes.
-bool batch_norm_supported(const Tensor& x);
-void batch_norm_forward(const Tensor& x, const Tensor& weight, const Tensor& bias, Tensor& running_mean,
-                        Tensor& running_var, bool training, float momentum, float eps, Tensor& out,
-                        Tensor& save_mean, Tensor& save_invstd);
-void batch_norm_backward(const Tensor& grad_out, const Tensor& x, const Tensor& weight, const Tensor& save_mean,
-                         const Tensor& save_invstd, bool training, float eps, Tensor& grad_x, Tensor& grad_weight,
-                         Tensor& grad_bias);
 
 // matmul.cpp: dnnl_sgemm (oneDNN's JIT GEMM on the OpenMP threads), the same
 // contract as kernels::cpu::matmul.
