@@ -12,14 +12,15 @@
 # Environment: BASIN (default build/basin), MODELS, BATCHES, SIZES, THREADS,
 # WARMUP (1), ITERS (3), CPU_KERNELS (basin's --cpu-kernels; default: basin's own default).
 # Threads: "T" sets OMP_NUM_THREADS=T for both (and OPENBLAS_NUM_THREADS=T);
-# "default" sets nothing (out of the box: both use every core).
+# "default" sets nothing: out of the box (basin uses every core; PyTorch 1.13
+# uses 1 thread on this machine, whose CPU its core detection does not know).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASIN=${BASIN:-build/basin}
 MODELS=${MODELS:-resnet18 resnet34 resnet50}
 BATCHES=${BATCHES:-8 32}
 SIZES=${SIZES:-224 32}
-THREADS=${THREADS:-1 default}
+THREADS=${THREADS:-1 2}
 WARMUP=${WARMUP:-1}
 ITERS=${ITERS:-3}
 PY=/usr/bin/python3

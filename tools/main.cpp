@@ -1,8 +1,11 @@
 // The `basin` command line: train, eval, data, hessian, inspect, bench, ...
 // Commands register themselves (tools/command.h); this file only parses and
 // turns exceptions into one readable line and an exit status.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -25,8 +28,27 @@ int& exit_status() {
 
 }  // namespace basin::tools
 
+namespace {
+
+// OpenMP's threads busy-wait between parallel regions unless
+// OMP_WAIT_POLICY=passive, and libgomp reads that variable once, when it loads,
+// before main. Spinning threads take the cores from each other and from
+// everything else running: on the shared 2-core machine the default MLP run
+// trained at 856 img/s spinning and 18,600 img/s passive (bench/cpu.md), while
+// on a quiet machine passive costs next to nothing. So `basin` started without
+// the variable sets it and re-executes itself (same process id and arguments);
+// a value the user sets is kept. If the exec fails, basin runs on as it is.
+void ensure_passive_openmp_wait(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  execv("/proc/self/exe", argv);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace basin::tools;
+  ensure_passive_openmp_wait(argv);
   CLI::App app{"basin: train, evaluate and inspect flat-minima models (NSO, SAM, SGD) on CPU or CUDA"};
   app.set_version_flag("--version", std::string("basin ") + BASIN_VERSION, "Print basin's version and exit");
   app.require_subcommand(1);
