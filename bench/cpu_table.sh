@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CPU table of bench/cpu.md: one SGD training step (forward + backward +
-# update, median of ITERS after WARMUP) of basin (`basin bench --device cpu`)
-# beside PyTorch (bench/torch_reference.py, the same models, batch and step),
+# update) of basin (`basin bench --device cpu`)
+# beside PyTorch (bench/torch_reference.py, the same models, batch and step:
+# the best of ITERS steps after WARMUP, or their median with STAT=step_ms),
 # for every model x batch x image size x thread count. Each configuration runs
 # in its own process, basin and PyTorch interleaved (so load from other jobs
 # hits both alike), and each process's peak resident memory is its max RSS
@@ -10,7 +11,7 @@
 #   bench/cpu_table.sh                       # the whole table (tens of minutes on 2 cores)
 #   MODELS=resnet18 SIZES=32 BATCHES=8 THREADS=2 bench/cpu_table.sh   # one row
 # Environment: BASIN (default build/basin), MODELS, BATCHES, SIZES, THREADS,
-# WARMUP (1), ITERS (3), CPU_KERNELS (basin's --cpu-kernels; default: basin's own default).
+# WARMUP (1), ITERS (3), TORCH_WAIT_POLICY, STAT (step_ms_min: best step; step_ms: median), CPU_KERNELS (basin's --cpu-kernels; default: basin's own default).
 # Threads: "T" sets OMP_NUM_THREADS=T for both (and OPENBLAS_NUM_THREADS=T);
 # "default" sets nothing: out of the box (basin uses every core; PyTorch 1.13
 # uses 1 thread on this machine, whose CPU its core detection does not know).
@@ -23,6 +24,12 @@ SIZES=${SIZES:-224 32}
 THREADS=${THREADS:-1 2}
 WARMUP=${WARMUP:-1}
 ITERS=${ITERS:-3}
+# step_ms_min (the best step: robust against other jobs on a shared machine) or step_ms (the median)
+STAT=${STAT:-step_ms_min}
+# PyTorch's OMP_WAIT_POLICY (default: unset, PyTorch's out-of-the-box busy-waiting;
+# basin sets passive itself, tools/main.cpp). TORCH_WAIT_POLICY=passive gives
+# PyTorch the same policy, which helps it a lot on a loaded machine.
+TORCH_WAIT_POLICY=${TORCH_WAIT_POLICY:-}
 PY=/usr/bin/python3
 KERNELS_ARG=()
 [ -n "${CPU_KERNELS:-}" ] && KERNELS_ARG=(--cpu-kernels "$CPU_KERNELS")
@@ -48,15 +55,15 @@ for m in $MODELS; do
         run_env "$t" "$BASIN" bench --device cpu --model "$m" --image-size "$s" --batch-size "$b" \
           --warmup "$WARMUP" --iters "$ITERS" --arena-numel 0 --json "${KERNELS_ARG[@]}" > "$tmp/basin.json"
         basin_rss=$(tail -1 "$tmp/rss")
-        run_env "$t" "$PY" bench/torch_reference.py --device cpu --model "$m" --image-size "$s" --batch-size "$b" \
+        run_env "$t" env ${TORCH_WAIT_POLICY:+OMP_WAIT_POLICY=$TORCH_WAIT_POLICY} "$PY" bench/torch_reference.py --device cpu --model "$m" --image-size "$s" --batch-size "$b" \
           --precision fp32 --warmup "$WARMUP" --iters "$ITERS" --copy-numel 0 > "$tmp/torch.json" 2> /dev/null
         torch_rss=$(tail -1 "$tmp/rss")
-        "$PY" - "$tmp/basin.json" "$tmp/torch.json" "$m" "$b" "$s" "$t" "$basin_rss" "$torch_rss" <<'PYEOF'
+        "$PY" - "$tmp/basin.json" "$tmp/torch.json" "$m" "$b" "$s" "$t" "$basin_rss" "$torch_rss" "$STAT" <<'PYEOF'
 import json, sys
-bj, tj, m, b, s, t, brss, trss = sys.argv[1:]
-basin = json.load(open(bj))["train"][0]["step_ms"]
+bj, tj, m, b, s, t, brss, trss, key = sys.argv[1:]
+basin = json.load(open(bj))["train"][0][key]
 torch_ms = [json.loads(l) for l in open(tj) if l.strip().startswith("{")]
-torch_ms = [r for r in torch_ms if r.get("kind") == "train"][0]["step_ms"]
+torch_ms = [r for r in torch_ms if r.get("kind") == "train"][0][key]
 print(f"| {m} | {b} | {s} | {t} | {basin:.0f} | {torch_ms:.0f} | {torch_ms / basin:.2f}x | "
       f"{int(brss) / 1024:.0f} | {int(trss) / 1024:.0f} |", flush=True)
 PYEOF
