@@ -1,6 +1,7 @@
 // The `basin` command line: train, eval, data, hessian, inspect, bench, ...
 // Commands register themselves (tools/command.h); this file only parses and
 // turns exceptions into one readable line and an exit status.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,11 +45,23 @@ void ensure_passive_openmp_wait(char** argv) {
   execv("/proc/self/exe", argv);
 }
 
+// glibc serves blocks above a dynamic threshold with mmap and returns freed
+// memory to the system, so every training step faulted its activations in
+// afresh (the kernel zeroes each new page): layers' forward passes ran up to 2x
+// slower than their backward. Keeping freed blocks of up to 32 MiB (glibc's
+// maximum threshold) in the heap lets each step reuse the previous step's pages:
+// ResNet-18 CIFAR batch 32 steps ~15 % faster, peak RSS no higher (bench/cpu.md).
+void keep_freed_memory_for_reuse() {
+  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace basin::tools;
   ensure_passive_openmp_wait(argv);
+  keep_freed_memory_for_reuse();
   CLI::App app{"basin: train, evaluate and inspect flat-minima models (NSO, SAM, SGD) on CPU or CUDA"};
   app.set_version_flag("--version", std::string("basin ") + BASIN_VERSION, "Print basin's version and exit");
   app.require_subcommand(1);
