@@ -6,6 +6,7 @@
 
 #include <atomic>
 
+#include "kernels/cpu_fast_path.h"
 #include "kernels/elementwise.h"
 #include "kernels/fill_copy.h"
 
@@ -72,6 +73,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
     }
     return;
   }
+  BASIN_CPU_FAST_PATH(out.device(), conv2d_forward, x, w, bias, out, p);
   BASIN_DISPATCH(out.device(), conv2d_forward, x, w, bias, out, p);
 }
 
@@ -85,6 +87,7 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad
   check_shape(op, "grad_out", grad_out, conv2d_output_shape(grad_x.shape(), w.shape(), p, op));
   if (grad_x.numel() == 0) return;
   if (grad_out.numel() == 0 || w.numel() == 0) return fill(grad_x, 0.0);  // no output channels
+  BASIN_CPU_FAST_PATH(grad_x.device(), conv2d_backward_input, grad_out, w, grad_x, p);
   BASIN_DISPATCH(grad_x.device(), conv2d_backward_input, grad_out, w, grad_x, p);
 }
 
@@ -98,6 +101,7 @@ void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& gra
   check_shape(op, "grad_out", grad_out, conv2d_output_shape(x.shape(), grad_w.shape(), p, op));
   if (grad_w.numel() == 0) return;
   if (x.numel() == 0 || grad_out.numel() == 0) return fill(grad_w, 0.0);  // empty batch: nothing to sum
+  BASIN_CPU_FAST_PATH(grad_w.device(), conv2d_backward_weight, x, grad_out, grad_w, p);
   BASIN_DISPATCH(grad_w.device(), conv2d_backward_weight, x, grad_out, grad_w, p);
 }
 

@@ -2,6 +2,8 @@
 // contiguity and devices (the backends trust their arguments), then dispatches.
 #include "kernels/matmul.h"
 
+#include "kernels/cpu_fast_path.h"
+
 namespace basin::kernels {
 
 void matmul(const Tensor& a, const Tensor& b, Tensor& out, bool trans_a, bool trans_b, float alpha, float beta) {
@@ -38,6 +40,7 @@ void matmul(const Tensor& a, const Tensor& b, Tensor& out, bool trans_a, bool tr
   }
   check_same_device("matmul", {&a, &b, &out});
   if (out.numel() == 0) return;
+  BASIN_CPU_FAST_PATH(out.device(), matmul, a, b, out, trans_a, trans_b, alpha, beta);
   BASIN_DISPATCH(out.device(), matmul, a, b, out, trans_a, trans_b, alpha, beta);
 }
 

@@ -3,7 +3,7 @@
 # build, test and run basin. Every third-party library comes from Debian.
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build ccache pkg-config git python3
-      libgtest-dev libopenblas-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+      libgtest-dev libopenblas-dev libdnnl-dev libstb-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
       dataset-fashion-mnist gnuplot-nox
       # data-parallel training (mpirun -np N basin train) and its tests
       libopenmpi-dev openmpi-bin
