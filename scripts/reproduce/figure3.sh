@@ -62,7 +62,7 @@ run() {  # run METHOD FLAGS...
   "$BASIN" train --model resnet18 --base-width "$W" --small-input on --limit-train "$N" --limit-test "$T" \
     --epochs "$E" --batch-size "$B" --lr 0.05 --momentum 0.9 --weight-decay 5e-4 --schedule cosine --seed "$SEED" \
     --device "$DEV" --workers "$WORKERS" --log-every 0 --quiet "$@" \
-    --hessian-every 1 --hessian-subset "$H_SUB" --hessian-samples "$H_S" --hessian-power-iters "$H_P" \
+    --hessian-every 1 --hessian-subset "$H_SUB" --hessian-samples "$H_S" --hessian-lanczos-steps "$H_P" \
     --out "$OUT/$m" > /dev/null 2> "$OUT/$m.log" \
     || { echo "figure3.sh: run $m failed, see $OUT/$m.log" >&2; tail -n 5 "$OUT/$m.log" >&2; return 1; }
 }

@@ -114,7 +114,7 @@ train() {  # train NAME EPOCHS SEED METHOD [extra flags...]: one run folder unde
 
 hessian() {  # hessian NAME: tr(H) and lambda_1 of run NAME on the first H_SUB training images
   "$BASIN" hessian --weights "$OUT/runs/$1/model.safetensors" --subset "$H_SUB" --samples "$H_S" \
-    --power-iters "$H_P" --gap-samples 1 --seed 0 --device "$DEV" --quiet > "$OUT/hessian/$1.txt" 2> "$OUT/logs/$1.hessian.log" \
+    --lanczos-steps "$H_P" --gap-samples 1 --seed 0 --device "$DEV" --quiet > "$OUT/hessian/$1.txt" 2> "$OUT/logs/$1.hessian.log" \
     || { echo "tables.sh: hessian of $1 failed, see $OUT/logs/$1.hessian.log" >&2; return 1; }
 }
 
