@@ -32,24 +32,9 @@ void* Scratch::get(std::size_t bytes) {
   return p_;
 }
 
-void Scratch::release_above(std::size_t bytes) {
-  if (size_ <= bytes) return;
-  std::free(p_);
-  p_ = nullptr;
-  size_ = 0;
-}
-
-namespace {
-Scratch* slots() {
-  thread_local Scratch s[static_cast<int>(Slot::Count)];
-  return s;
-}
-}  // namespace
-
-void* scratch(Slot s, std::size_t bytes) { return slots()[static_cast<int>(s)].get(bytes == 0 ? 64 : bytes); }
-
-ScratchScope::~ScratchScope() {
-  for (int i = 0; i < static_cast<int>(Slot::Count); ++i) slots()[i].release_above(kKeepScratchBytes);
+void* scratch(Slot s, std::size_t bytes) {
+  thread_local Scratch slots[static_cast<int>(Slot::Count)];
+  return slots[static_cast<int>(s)].get(bytes == 0 ? 64 : bytes);
 }
 
 dims dims_of(const Shape& s) { return dims(s.begin(), s.end()); }

@@ -27,8 +27,6 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   void* get(std::size_t bytes);
-  // Frees the buffer when it holds more than `bytes`.
-  void release_above(std::size_t bytes);
 
  private:
   void* p_ = nullptr;
@@ -38,19 +36,6 @@ class Scratch {
 // (Src, Dst, Weights) and the primitives' scratchpad.
 enum class Slot { Src, Dst, Weights, Scratchpad, Count };
 void* scratch(Slot s, std::size_t bytes);
-// Scope of one operation's scratch use: on leaving it frees this thread's
-// buffers above kKeepScratchBytes. Grow-only buffers of the largest layer
-// (the stem's blocked input and output, ~100 MB each at batch 32, 224x224)
-// would otherwise sit beside the saved activations for the whole run and
-// raise the peak; freed, the heap reuses the smaller ones for tensors, and
-// glibc returns those above its mmap threshold (32 MiB, tools/main.cpp).
-constexpr std::size_t kKeepScratchBytes = std::size_t{16} << 20;
-struct ScratchScope {
-  ScratchScope() = default;
-  ScratchScope(const ScratchScope&) = delete;
-  ScratchScope& operator=(const ScratchScope&) = delete;
-  ~ScratchScope();
-};
 
 using dims = dnnl::memory::dims;
 dims dims_of(const Shape& s);
