@@ -159,11 +159,15 @@ Tensor square(const Tensor& x) {
 }
 
 Tensor relu(const Tensor& x) {
-  Tensor dx = x.detach();
-  Tensor out = run_unary(UnaryOp::Relu, dx);
-  return record("relu", out, {x}, [dx](const Tensor& g) {
-    Tensor dg = detail::new_float(dx.shape(), dx.device());
-    kernels::relu_backward(detail::expand_raw(g, dx.shape(), "relu_backward"), dx, dg);
+  Tensor out = run_unary(UnaryOp::Relu, x.detach());
+  // Saves the output, not the input: relu(x) > 0 exactly where x > 0, so the
+  // gradient is bitwise the same, and the input (in a ResNet, batch norm's
+  // output) is freed once relu ran instead of living until the backward; the
+  // output is kept anyway as the next layer's saved input (as PyTorch's relu does).
+  Tensor y = out.detach();
+  return record("relu", out, {x}, [y](const Tensor& g) {
+    Tensor dg = detail::new_float(y.shape(), y.device());
+    kernels::relu_backward(detail::expand_raw(g, y.shape(), "relu_backward"), y, dg);
     return std::vector<Tensor>{dg};
   });
 }

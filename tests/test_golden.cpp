@@ -9,8 +9,10 @@
 // |g| |r|, so an error anywhere in g shows. The largest error per model is printed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <string>
 
 #include "autograd/nn_ops.h"
@@ -190,23 +192,28 @@ NamedTensors generated_state(Module& m, const SafetensorsFile& f) {
 }
 
 // Pins the ReLU kinks the fixture recorded: after each ReLU module call, inputs
-// that were within the fixture's `kink` of 0 get a value of the exact side, so
-// ReLU's backward mask (taken from its saved input) matches the reference.
+// that were within the fixture's `kink` of 0 get a value of the exact side, and
+// the output there the reference's sign (0, or the least positive normal float
+// where it was 0), so ReLU's backward mask (taken from its saved output)
+// matches the reference.
 struct KinkPinner : ForwardObserver {
   const SafetensorsFile* f;
   std::string mode;
   int calls = 0;
   int pinned = 0;
-  void after_forward(Module& m, const Tensor& in, const Tensor&) override {
+  void after_forward(Module& m, const Tensor& in, const Tensor& out) override {
     if (m.type_name() != "ReLU") return;
     std::string key = mode + "/kinks/" + std::to_string(calls++);
     if (!f->has(key)) return;
     auto v = f->get(key).to_int_vector();  // [m, 2]: flat index, sign
     ASSERT_TRUE(in.device().is_cpu() && in.is_contiguous()) << "kink pinning needs a contiguous CPU input";
+    ASSERT_TRUE(out.device().is_cpu() && out.is_contiguous() && out.numel() == in.numel()) << key;
     float* p = in.data<float>();
+    float* q = out.data<float>();
     for (size_t i = 0; i + 1 < v.size(); i += 2) {
       ASSERT_LT(v[i], in.numel()) << key;
       p[v[i]] = v[i + 1] > 0 ? 1e-3f : -1e-3f;
+      q[v[i]] = v[i + 1] > 0 ? std::max(q[v[i]], std::numeric_limits<float>::min()) : 0.0f;
       ++pinned;
     }
   }
