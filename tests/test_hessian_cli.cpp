@@ -112,3 +112,22 @@ TEST(HessianCli, OldPowerItersFlagCapsLanczosAndBadEstimatorIsRefused) {
   EXPECT_NE(small.status, 0);
   EXPECT_NE(small.err.find("--samples >= 3"), std::string::npos) << small.err;
 }
+
+// `basin plot` of a run that logged its curvature draws the trace, the top and
+// the most negative eigenvalue panels (train --hessian-every logs both ends of
+// the same Lanczos run).
+TEST(HessianCli, PlotOfALoggedRunDrawsBothEigenvaluePanels) {
+  if (!fs::exists(basin::testing::basin_binary())) GTEST_SKIP() << "no basin binary";
+  const std::string run_dir = fs::path(weights()).parent_path().string();
+  const auto m = nlohmann::json::parse(slurp(run_dir + "/metrics.jsonl"));
+  ASSERT_TRUE(m.contains("min_eigenvalue")) << m.dump();
+  EXPECT_LE(m["min_eigenvalue"].get<double>(), m["top_eigenvalue"].get<double>());
+  if (std::system("command -v gnuplot > /dev/null 2>&1") != 0) GTEST_SKIP() << "gnuplot not installed";
+  const std::string svg = scratch() + "/run_plot.svg";
+  CliRun p = run("plot " + run_dir + " --out " + svg);
+  ASSERT_EQ(p.status, 0) << p.err;
+  const std::string text = slurp(svg);
+  EXPECT_NE(text.find("Hessian trace"), std::string::npos);
+  EXPECT_NE(text.find("top eigenvalue"), std::string::npos);
+  EXPECT_NE(text.find("most negative eigenvalue"), std::string::npos);
+}

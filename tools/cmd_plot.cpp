@@ -65,6 +65,9 @@ const std::vector<Panel>& panels() {
       {"accuracy (%)", {{{"train_acc"}, false, ""}, {{"test_acc"}, true, ""}}, false, 100},
       {"Hessian trace", {{{"hessian_trace", "trace"}, false, "hessian_trace_stderr"}}, false, 1},
       {"top eigenvalue", {{{"top_eigenvalue", "hessian_top_eigenvalue"}, false, ""}}, false, 1},
+      // Lanczos's most negative Ritz value (train --hessian-every since Lanczos;
+      // older runs lack the key, and a panel without data is left out).
+      {"most negative eigenvalue", {{{"min_eigenvalue"}, false, ""}}, false, 1},
   };
   return p;
 }
