@@ -21,6 +21,18 @@ void mean_stderr(const std::vector<double>& xs, double* mean, double* se) {
   *se = xs.size() > 1 ? std::sqrt(ss / (n - 1) / n) : 0.0;
 }
 
+std::vector<BlockTrace> block_traces(const std::vector<ParamBlock>& blocks, const std::vector<std::vector<double>>& vals) {
+  std::vector<BlockTrace> out;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    BlockTrace bt;
+    bt.name = blocks[b].name;
+    bt.numel = blocks[b].numel;
+    mean_stderr(vals[b], &bt.trace, &bt.stderr_);
+    out.push_back(bt);
+  }
+  return out;
+}
+
 TraceResult hutchinson_trace(Objective& f, const TraceOptions& options) {
   check_objective(f, "hutchinson_trace");
   BASIN_CHECK(options.samples >= 1, "hutchinson_trace: samples must be >= 1, got " << options.samples);
@@ -48,13 +60,7 @@ TraceResult hutchinson_trace(Objective& f, const TraceOptions& options) {
   }
   r.samples = options.samples;
   mean_stderr(r.values, &r.trace, &r.stderr_);
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
-    BlockTrace bt;
-    bt.name = blocks[b].name;
-    bt.numel = blocks[b].numel;
-    mean_stderr(block_vals[b], &bt.trace, &bt.stderr_);
-    r.blocks.push_back(bt);
-  }
+  r.blocks = block_traces(blocks, block_vals);
   return r;
 }
 

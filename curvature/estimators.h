@@ -82,5 +82,8 @@ GapResult perturbation_gap(Objective& f, const GapOptions& options = {});
 
 // mean and standard error of the mean of `xs`.
 void mean_stderr(const std::vector<double>& xs, double* mean, double* stderr_);
+// Each block's samples (vals[b], one per probe vector) as its mean trace and
+// standard error (Hutchinson and Hutch++ share it).
+std::vector<BlockTrace> block_traces(const std::vector<ParamBlock>& blocks, const std::vector<std::vector<double>>& vals);
 
 }  // namespace basin::curvature

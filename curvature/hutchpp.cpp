@@ -92,13 +92,7 @@ TraceResult hutchpp_trace(Objective& f, const TraceOptions& o) {
   }
   res.samples = o.samples;
   mean_stderr(res.values, &res.trace, &res.stderr_);
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
-    BlockTrace bt;
-    bt.name = blocks[b].name;
-    bt.numel = blocks[b].numel;
-    mean_stderr(block_vals[b], &bt.trace, &bt.stderr_);
-    res.blocks.push_back(bt);
-  }
+  res.blocks = block_traces(blocks, block_vals);
   return res;
 }
 
