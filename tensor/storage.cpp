@@ -1,21 +1,8 @@
 #include "tensor/storage.h"
 
-#include <cstdlib>
-#include <new>
-
 #include "tensor/error.h"
 
 namespace basin {
-
-void* cpu_allocate(std::size_t nbytes) {
-  if (nbytes == 0) return nullptr;
-  std::size_t rounded = (nbytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (!p) throw OutOfMemoryError("CPU allocation of " + std::to_string(nbytes) + " bytes failed");
-  return p;
-}
-
-void cpu_free(void* p) { std::free(p); }
 
 CudaAllocatorHooks& cuda_allocator_hooks() {
   static CudaAllocatorHooks hooks;
@@ -25,7 +12,7 @@ CudaAllocatorHooks& cuda_allocator_hooks() {
 std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
   if (device.is_cpu()) {
     void* p = cpu_allocate(nbytes);
-    return std::shared_ptr<Storage>(new Storage(p, nbytes, device, [](void* q) { cpu_free(q); }));
+    return std::shared_ptr<Storage>(new Storage(p, nbytes, device, [nbytes](void* q) { cpu_free(q, nbytes); }));
   }
   auto& hooks = cuda_allocator_hooks();
   BASIN_CHECK(hooks.allocate, "cannot allocate on " << device.str()

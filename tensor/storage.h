@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 
+#include "tensor/cpu_allocator.h"
 #include "tensor/device.h"
 
 namespace basin {
@@ -13,7 +14,8 @@ namespace basin {
 class Storage {
  public:
   // Allocates `nbytes` on `device` through that device's allocator (CPU: 64-byte
-  // aligned blocks from the C library; CUDA: the caching allocator).
+  // aligned blocks, large ones cached, tensor/cpu_allocator.h; CUDA: the caching
+  // allocator).
   static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device);
   // Wraps memory owned elsewhere; `deleter` (may be empty) runs when the storage dies.
   static std::shared_ptr<Storage> wrap(void* data, std::size_t nbytes, Device device,
@@ -36,9 +38,6 @@ class Storage {
   std::function<void(void*)> deleter_;
 };
 
-// CPU allocator: 64-byte aligned blocks. Exposed for pinned/staging users.
-void* cpu_allocate(std::size_t nbytes);
-void cpu_free(void* p);
 
 // Hooks the CUDA backend installs at static-init time (tensor/ must not depend on CUDA).
 struct CudaAllocatorHooks {

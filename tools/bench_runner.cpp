@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "autograd/ops.h"
+#include "tensor/cpu_allocator.h"
 #include "kernels/random.h"
 #include "nn/models/factory.h"
 #include "kernels/arena.h"
@@ -121,8 +122,10 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& cfg) {
 #ifdef BASIN_WITH_CUDA
   if (dev.is_cuda()) cuda::reset_peak(dev.index);
 #endif
+  if (dev.is_cpu()) cpu_allocator_reset_recent_peak();
   for (int i = 0; i < cfg.warmup; ++i) r.loss = opt->step(closure);
   sync(dev);
+  const std::int64_t misses_before = cpu_allocator_stats().misses;
   std::vector<double> t;
   for (int i = 0; i < cfg.iters; ++i) {
     const double a = now_ms();
@@ -136,6 +139,11 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& cfg) {
 #ifdef BASIN_WITH_CUDA
   if (dev.is_cuda()) r.peak_mem_mb = static_cast<double>(cuda::memory_stats(dev.index).peak) / (1024.0 * 1024.0);
 #endif
+  if (dev.is_cpu()) {
+    const CpuAllocatorStats st = cpu_allocator_stats();
+    r.peak_mem_mb = static_cast<double>(st.recent_peak_bytes) / (1024.0 * 1024.0);
+    r.cpu_cache_misses_per_step = static_cast<double>(st.misses - misses_before) / cfg.iters;
+  }
   return r;
 }
 
@@ -207,10 +215,9 @@ std::string bench_device_name(Device d) {
 
 void bench_release_memory(Device d) {
   sync(d);
+  if (d.is_cpu()) cpu_release_cached();
 #ifdef BASIN_WITH_CUDA
   if (d.is_cuda()) cuda::empty_cache(d.index);
-#else
-  (void)d;
 #endif
 }
 

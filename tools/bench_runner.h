@@ -41,7 +41,13 @@ struct TrainBenchResult {
   double step_ms = 0;           // median
   double step_ms_min = 0;
   double images_per_s = 0;      // batch / median step
-  double peak_mem_mb = -1;      // caching allocator high-water mark (MiB); -1 on CPU
+  // The allocator's high-water mark (MiB) from the warm-up on: CUDA's caching
+  // allocator, or on the CPU the large blocks (tensor/cpu_allocator.h; the C
+  // library's small blocks and the libraries' own memory are not in it).
+  double peak_mem_mb = -1;
+  // CPU: large-block requests per timed step that the allocator's cache could
+  // not serve (fresh pages to fault in); 0 in a steady training loop. -1 on CUDA.
+  double cpu_cache_misses_per_step = -1;
   std::int64_t params = 0;
   float loss = 0;               // last step's reported loss (sanity: finite)
 };

@@ -57,6 +57,7 @@ nlohmann::json to_json(const TrainBenchResult& r) {
                       {"loss", std::isfinite(r.loss) ? nlohmann::json(r.loss) : nlohmann::json(nullptr)},
                       {"iters", r.config.iters}};
   j["peak_mem_mb"] = r.peak_mem_mb >= 0 ? nlohmann::json(r.peak_mem_mb) : nlohmann::json(nullptr);
+  if (r.cpu_cache_misses_per_step >= 0) j["cpu_cache_misses_per_step"] = r.cpu_cache_misses_per_step;
   return j;
 }
 

@@ -49,9 +49,11 @@ void ensure_passive_openmp_wait(char** argv) {
 // glibc serves blocks above a dynamic threshold with mmap and returns freed
 // memory to the system, so every training step faulted its activations in
 // afresh (the kernel zeroes each new page): layers' forward passes ran up to 2x
-// slower than their backward. Keeping freed blocks of up to 32 MiB (glibc's
-// maximum threshold) in the heap lets each step reuse the previous step's pages:
-// ResNet-18 CIFAR batch 32 steps ~15 % faster, peak RSS no higher (bench/cpu.md).
+// slower than their backward (bench/cpu.md). Blocks of 1 MiB and more now come
+// from basin's own cache (tensor/cpu_allocator.h), which reuses them without
+// growing past its bound; this keeps the C library doing the same for the
+// smaller ones (up to glibc's maximum threshold, 32 MiB, for anything else that
+// calls malloc, e.g. oneDNN's primitives).
 void keep_freed_memory_for_reuse() {
   mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);

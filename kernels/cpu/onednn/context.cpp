@@ -1,8 +1,7 @@
 // oneDNN engine, streams, scratch buffers and reorders (kernels/cpu/onednn/context.h).
 #include "kernels/cpu/onednn/context.h"
 
-#include <cstdlib>
-#include <new>
+#include "tensor/cpu_allocator.h"
 
 namespace basin::kernels::onednn {
 
@@ -16,25 +15,39 @@ dnnl::stream& stream() {
   return s;
 }
 
-Scratch::~Scratch() { std::free(p_); }
+Scratch::~Scratch() { cpu_free(p_, size_); }
 
 void* Scratch::get(std::size_t bytes) {
   if (bytes > size_) {
-    std::free(p_);
+    cpu_free(p_, size_);
+    p_ = nullptr;
+    size_ = 0;
     std::size_t rounded = (bytes + 63) / 64 * 64;
-    p_ = std::aligned_alloc(64, rounded);
-    if (!p_) {
-      size_ = 0;
-      throw std::bad_alloc();
-    }
+    p_ = cpu_allocate(rounded);
     size_ = rounded;
   }
   return p_;
 }
 
-void* scratch(Slot s, std::size_t bytes) {
-  thread_local Scratch slots[static_cast<int>(Slot::Count)];
-  return slots[static_cast<int>(s)].get(bytes == 0 ? 64 : bytes);
+void Scratch::release_if_large() {
+  if (size_ < kCpuCacheMinBytes) return;
+  cpu_free(p_, size_);
+  p_ = nullptr;
+  size_ = 0;
+}
+
+namespace {
+Scratch* slots() {
+  thread_local Scratch s[static_cast<int>(Slot::Count)];
+  return s;
+}
+}  // namespace
+
+void* scratch(Slot s, std::size_t bytes) { return slots()[static_cast<int>(s)].get(bytes == 0 ? 64 : bytes); }
+
+ScratchScope::~ScratchScope() {
+  Scratch* s = slots();
+  for (int i = 0; i < static_cast<int>(Slot::Count); ++i) s[i].release_if_large();
 }
 
 dims dims_of(const Shape& s) { return dims(s.begin(), s.end()); }

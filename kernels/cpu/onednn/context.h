@@ -1,7 +1,7 @@
 #pragma once
 // Shared state of the oneDNN fast path: one CPU engine, a stream per thread,
-// grow-only scratch buffers per thread (blocked copies of operands and oneDNN's
-// scratchpad: steady-state training allocates nothing), and a per-shape cache of
+// scratch buffers per thread (blocked copies of operands and oneDNN's
+// scratchpad), and a per-shape cache of
 // primitive descriptors and primitives (creating them costs far more than a
 // small convolution, so each shape builds its primitives once, as PyTorch does).
 #include <oneapi/dnnl/dnnl.hpp>
@@ -19,7 +19,7 @@ namespace basin::kernels::onednn {
 const dnnl::engine& engine();
 dnnl::stream& stream();  // this thread's
 
-// A grow-only 64-byte aligned buffer.
+// A grow-only 64-byte aligned buffer from basin's CPU allocator.
 class Scratch {
  public:
   Scratch() = default;
@@ -27,6 +27,8 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
   void* get(std::size_t bytes);
+  // Gives a large buffer back to the allocator's cache (tensor/cpu_allocator.h).
+  void release_if_large();
 
  private:
   void* p_ = nullptr;
@@ -36,6 +38,20 @@ class Scratch {
 // (Src, Dst, Weights) and the primitives' scratchpad.
 enum class Slot { Src, Dst, Weights, Scratchpad, Count };
 void* scratch(Slot s, std::size_t bytes);
+
+// Held for the length of one fast-path operation: at its end this thread's
+// large scratch buffers go back to the CPU allocator's cache. They are the size
+// of whole activations (ResNet-34's stem, batch 32: 103 MB in oneDNN's blocked
+// layout); kept for the whole run they would sit beside the activations at the
+// memory peak, returned they are reused by the next operation or tensor of that
+// size, from the cache, without faulting pages in again.
+class ScratchScope {
+ public:
+  ScratchScope() = default;
+  ~ScratchScope();
+  ScratchScope(const ScratchScope&) = delete;
+  ScratchScope& operator=(const ScratchScope&) = delete;
+};
 
 using dims = dnnl::memory::dims;
 dims dims_of(const Shape& s);

@@ -89,6 +89,7 @@ void* ptr(const Tensor& t) { return const_cast<void*>(static_cast<const void*>(t
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& out, const Conv2dParams& p) {
   count_cpu_fast_kernel_call();
+  ScratchScope scope;
   static PrimitiveCache<Forward> cache;
   const bool has_bias = bias.defined();
   const Forward& f = cache.get(key("fwd", x.shape(), w.shape(), p, has_bias), [&] {
@@ -108,6 +109,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor
 
 void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad_x, const Conv2dParams& p) {
   count_cpu_fast_kernel_call();
+  ScratchScope scope;
   static PrimitiveCache<BackwardData> cache;
   const BackwardData& b = cache.get(key("bwd_data", grad_x.shape(), w.shape(), p, false), [&] {
     Geometry g = geometry(grad_x.shape(), w.shape(), grad_out.shape(), p);
@@ -127,6 +129,7 @@ void conv2d_backward_input(const Tensor& grad_out, const Tensor& w, Tensor& grad
 
 void conv2d_backward_weight(const Tensor& x, const Tensor& grad_out, Tensor& grad_w, const Conv2dParams& p) {
   count_cpu_fast_kernel_call();
+  ScratchScope scope;
   static PrimitiveCache<BackwardWeights> cache;
   const BackwardWeights& b = cache.get(key("bwd_weights", x.shape(), grad_w.shape(), p, false), [&] {
     Geometry g = geometry(x.shape(), grad_w.shape(), grad_out.shape(), p);
