@@ -2,6 +2,10 @@
 // the root, gradients summed per node before it runs, every node released after
 // it ran (so the graph's memory goes as soon as possible, and a second backward
 // through the same graph is a clear error).
+// With a backward observer installed (autograd/backward_hooks.h), each
+// AccumulateGrad node runs as soon as its gradient is complete and is reported;
+// these nodes feed nothing, so every other gradient is unchanged (a leaf used
+// three or more times may sum its uses in another order).
 #include <unordered_map>
 #include <vector>
 
@@ -117,6 +121,14 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
           m->released = !dynamic_cast<AccumulateGrad*>(m.get());
           if (observer)
             if (TensorImpl* leaf = accumulated_leaf(m.get())) observer->leaf_ready(leaf);
+        } else if (observer && dynamic_cast<AccumulateGrad*>(m.get())) {
+          // Observed: a leaf's gradient is added the moment it is complete (it
+          // feeds no other node, so no other gradient changes), letting the
+          // observer start its all-reduce while backward goes on.
+          Tensor lg = std::move(pending[m.get()]);
+          pending.erase(m.get());
+          m->apply(lg);
+          observer->leaf_ready(accumulated_leaf(m.get()));
         } else {
           ready.push_back(m);
         }
