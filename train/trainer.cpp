@@ -170,7 +170,10 @@ void log_run_header(const Run& r) {
     logf(r.o.log, "  data-parallel: " + std::to_string(r.dp.size()) + " processes (" + r.dp.comm->backend() + "), " +
                       std::to_string(r.d.train->options().batch_size) + " per process, global batch " +
                       std::to_string(r.d.train->global_batch_size()) + "; perturbation noise per rank: " +
-                      r.c.rank_noise);
+                      r.c.rank_noise + "; gradient all-reduce " +
+                      (r.dp.reducer ? "overlapped with backward, " + std::to_string(r.dp.reducer->buckets().size()) +
+                                          " bucket(s)"
+                                    : std::string("after backward")));
 }
 
 // A new run's folder, once everything else is validated: created (or an empty
