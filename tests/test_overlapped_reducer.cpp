@@ -6,6 +6,7 @@
 // reduction after backward (dist/bucketed.h) that it replaces.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -18,6 +19,8 @@
 #include "nn/arena.h"
 #include "nn/models/factory.h"
 #include "nn/models/mlp.h"
+#include "train/data_parallel.h"
+#include "train/trainer.h"
 
 using namespace basin;
 using namespace basin::dist;
@@ -53,7 +56,15 @@ class RecordingComm final : public Communicator {
     return std::make_unique<Pending>(*this, t, op);
   }
   void allreduce_sum(double*, int) override {}
-  void allreduce_sum(std::int64_t*, int) override {}
+  // The other rank's integers, in call order (rows, non-finite flags); none: 0.
+  std::vector<std::int64_t> other_ints;
+  void allreduce_sum(std::int64_t* v, int n) override {
+    for (int i = 0; i < n; ++i) {
+      if (other_ints.empty()) break;
+      v[i] += other_ints.front();
+      other_ints.erase(other_ints.begin());
+    }
+  }
   void allreduce_max(std::int64_t*, int) override {}
   void broadcast(Tensor&, int) override {}
   void barrier() override {}
@@ -308,4 +319,58 @@ TEST(BackwardObserver, GuardRestoresThePreviousObserver) {
     EXPECT_EQ(backward_observer(), &r1);
   }
   EXPECT_EQ(backward_observer(), nullptr);
+}
+
+// The trainer's side (train/data_parallel.h): the step's rows are added up
+// first, so each bucket leaves weighted by rows_r / rows; the non-finite check
+// reads the reduced gradient and names the parameter; a non-finite loss on this
+// rank travels with a small all-reduce and names the rank.
+TEST(OverlappedReducer, TrainerStepWeightsRowsAndChecksTheReducedGradient) {
+  Tensor p0 = batch(4, {4}, 11).set_requires_grad(true), q0 = batch(3, {3}, 12).set_requires_grad(true);
+  nn::ParameterArena arena({{"p", p0}, {"q", q0}}, Device::cpu());
+  RecordingComm comm;
+  comm.arena_base = arena.grads().data<float>();
+  train::DataParallel dp;
+  dp.comm = &comm;
+  dp.reducer = train::make_overlapped_reducer(dp, arena, 25);
+  // This rank 3 rows, the other 5: weight 3/8, then the (doubling) reduction.
+  dp.local_rows = 3;
+  comm.other_ints = {5};
+  train::start_overlapped_step(dp);
+  Tensor g = arena.grads();
+  kernels::arena_fill(g, 2.0f);
+  train::finish_overlapped_sync(dp, arena, " at step 1");
+  for (float v : floats(arena.grad_view(arena.segments()[0]))) EXPECT_EQ(v, 2.0f * 0.375f * 2.0f);
+  // A NaN reaches the reduced gradient of q: every rank sees it there.
+  dp.local_rows = 4;
+  comm.other_ints = {4};
+  train::start_overlapped_step(dp);
+  kernels::arena_fill(g, 1.0f);
+  arena.grad_view(arena.segments()[1]).data<float>()[1] = std::nanf("");
+  try {
+    train::finish_overlapped_sync(dp, arena, " at step 2");
+    FAIL() << "no error";
+  } catch (const train::NonFiniteLossError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite gradient of q after the all-reduce at step 2"), std::string::npos)
+        << e.what();
+  }
+  // A non-finite loss here (no backward ran): the buckets still go, then all stop.
+  comm.starts.clear();
+  dp.local_rows = 4;
+  comm.other_ints = {4};
+  train::start_overlapped_step(dp);
+  kernels::arena_fill(g, 0.0f);
+  dp.nonfinite = "non-finite training loss (nan) at step 3";
+  EXPECT_THROW(train::finish_overlapped_sync(dp, arena, " at step 3"), train::NonFiniteLossError);
+  EXPECT_EQ(comm.starts.size(), dp.reducer->buckets().size());
+  // The other rank's non-finite loss stops this one too.
+  dp.nonfinite.clear();
+  comm.other_ints = {4, 1};
+  train::start_overlapped_step(dp);
+  try {
+    train::finish_overlapped_sync(dp, arena, " at step 4");
+    FAIL() << "no error";
+  } catch (const train::NonFiniteLossError& e) {
+    EXPECT_NE(std::string(e.what()).find("other rank(s) at step 4"), std::string::npos) << e.what();
+  }
 }
