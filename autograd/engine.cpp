@@ -2,9 +2,14 @@
 // the root, gradients summed per node before it runs, every node released after
 // it ran (so the graph's memory goes as soon as possible, and a second backward
 // through the same graph is a clear error).
+// With a backward observer installed (autograd/backward_hooks.h), each
+// AccumulateGrad node runs as soon as its gradient is complete and is reported;
+// these nodes feed nothing, so every other gradient is unchanged (a leaf used
+// three or more times may sum its uses in another order).
 #include <unordered_map>
 #include <vector>
 
+#include "autograd/backward_hooks.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
 #include "autograd/profiler.h"
@@ -12,6 +17,20 @@
 #include "kernels/fill_copy.h"
 
 namespace basin {
+
+namespace {
+thread_local BackwardObserver* t_observer = nullptr;
+
+// The leaf of an AccumulateGrad node, or null for every other node.
+TensorImpl* accumulated_leaf(Node* n) {
+  auto* a = dynamic_cast<AccumulateGrad*>(n);
+  return a ? a->leaf() : nullptr;
+}
+}  // namespace
+
+BackwardObserver* backward_observer() { return t_observer; }
+BackwardObserverGuard::BackwardObserverGuard(BackwardObserver* obs) : prev_(t_observer) { t_observer = obs; }
+BackwardObserverGuard::~BackwardObserverGuard() { t_observer = prev_; }
 
 void run_backward(const Tensor& root, const Tensor& seed_in) {
   BASIN_CHECK(root.requires_grad(), "backward: the tensor does not require grad (no input of the computation "
@@ -31,13 +50,18 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
   std::shared_ptr<Node> start = root.grad_fn();
   if (!start) start = std::make_shared<AccumulateGrad>(root.impl_ptr());
 
-  // Count, for each reachable node, how many edges point at it.
+  // Count, for each reachable node, how many edges point at it (and, for an
+  // observer, list the reachable AccumulateGrad nodes' leaves).
+  BackwardObserver* const observer = t_observer;
+  std::vector<TensorImpl*> leaves;
   std::unordered_map<Node*, int> deps;
   std::vector<Node*> stack{start.get()};
   deps[start.get()] = 0;
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
+    if (observer)
+      if (TensorImpl* leaf = accumulated_leaf(n)) leaves.push_back(leaf);
     for (auto& m : n->next) {
       if (!m) continue;
       auto it = deps.find(m.get());
@@ -49,6 +73,7 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
       }
     }
   }
+  if (observer) observer->begin(leaves);
 
   std::unordered_map<Node*, Tensor> pending;
   pending[start.get()] = seed;
@@ -94,6 +119,16 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
           // No gradient flowed along any edge (all undefined): skip, but release.
           m->release();
           m->released = !dynamic_cast<AccumulateGrad*>(m.get());
+          if (observer)
+            if (TensorImpl* leaf = accumulated_leaf(m.get())) observer->leaf_ready(leaf);
+        } else if (observer && dynamic_cast<AccumulateGrad*>(m.get())) {
+          // Observed: a leaf's gradient is added the moment it is complete (it
+          // feeds no other node, so no other gradient changes), letting the
+          // observer start its all-reduce while backward goes on.
+          Tensor lg = std::move(pending[m.get()]);
+          pending.erase(m.get());
+          m->apply(lg);
+          observer->leaf_ready(accumulated_leaf(m.get()));
         } else {
           ready.push_back(m);
         }
@@ -102,6 +137,8 @@ void run_backward(const Tensor& root, const Tensor& seed_in) {
     if (!dynamic_cast<AccumulateGrad*>(n.get())) {
       n->release();
       n->released = true;
+    } else if (observer) {
+      observer->leaf_ready(accumulated_leaf(n.get()));
     }
   }
 }

@@ -50,6 +50,8 @@ class AccumulateGrad : public Node {
  public:
   explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : Node("AccumulateGrad"), leaf_(std::move(leaf)) {}
   std::vector<Tensor> apply(const Tensor& g) override;
+  // The leaf whose .grad this node adds into (backward observers: autograd/backward_hooks.h).
+  TensorImpl* leaf() const { return leaf_.get(); }
 
  private:
   std::shared_ptr<TensorImpl> leaf_;

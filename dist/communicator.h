@@ -20,6 +20,25 @@ namespace basin::dist {
 
 enum class ReduceOp { Sum, Avg };
 
+// A collective in flight (Communicator::allreduce_async). Its buffer must stay
+// untouched until wait() returned. A handle dropped without wait() waits.
+class PendingReduce {
+ public:
+  virtual ~PendingReduce() = default;
+  // Drives progress without blocking (MPI_Test); true once the result is in place.
+  virtual bool test() { return false; }
+  // Returns when the result is in place: on the host, or (NCCL) for all work
+  // queued on basin's CUDA stream from now on.
+  virtual void wait() = 0;
+};
+
+// A collective that already ran (the synchronous fallback).
+class CompletedReduce final : public PendingReduce {
+ public:
+  bool test() override { return true; }
+  void wait() override {}
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -33,6 +52,11 @@ class Communicator {
   // Reduces the contiguous float32 `t` across all ranks, in place, on t's device.
   // Every rank must call it with the same number of elements.
   virtual void allreduce(Tensor& t, ReduceOp op) = 0;
+  // allreduce() started now and finished by the handle's wait(); collectives
+  // still pair up across ranks in the order they are started. Default: the
+  // synchronous allreduce (single process: nothing). MPI: MPI_Iallreduce on host
+  // tensors; NCCL: on its own stream, after the work queued so far.
+  virtual std::unique_ptr<PendingReduce> allreduce_async(Tensor& t, ReduceOp op);
   // Sums n host values across ranks in place (counts, flags, running sums).
   virtual void allreduce_sum(double* v, int n) = 0;
   virtual void allreduce_sum(std::int64_t* v, int n) = 0;

@@ -65,32 +65,53 @@ void run_dist_bench(const DistBenchOptions& o) {
   // ---- scaling: 1, 2, ..., N processes (the first n ranks; the others wait) ---------
   const TrainBenchConfig& t = o.train;
   doc["scaling"] = nlohmann::json::array();
-  if (root && !o.json)
-    std::printf("\ndata-parallel %s %lldpx, %lld per process, %s\n%10s %12s %10s %10s %11s\n", t.model.c_str(),
+  // SGD and AdamW: each N > 1 twice, the all-reduce after backward and overlapped
+  // with it (the trainer's --overlap-grads off / on).
+  const bool overlap = t.optimizer == "sgd" || t.optimizer == "adamw";
+  if (root && !o.json) {
+    std::printf("\ndata-parallel %s %lldpx, %lld per process, %s\n%10s %12s %10s %10s %11s", t.model.c_str(),
                 (long long)t.image_size, (long long)t.batch_size, t.optimizer.c_str(), "processes", "global batch",
                 "ms/step", "img/s", "efficiency");
+    if (overlap) std::printf(" %14s %14s %11s", "overlap ms/step", "overlap img/s", "efficiency");
+    std::printf("\n");
+  }
   double one = 0;
   for (int k = 1; k <= n; ++k) {
     std::unique_ptr<dist::Communicator> sub = c.split(c.rank() < k);
-    double ms = 0;
+    double ms[2] = {0, 0};  // after backward, overlapped
     if (sub) {
-      TrainBenchConfig cfg = t;
       dist::Communicator* s = sub.get();
-      // One process: no reduction at all (today's single-process step).
-      if (k > 1) cfg.reduce_grads = [s](Tensor& g) { dist::allreduce_bucketed(*s, g, dist::ReduceOp::Avg); };
-      ms = run_train_bench(cfg).step_ms;
-      sub->allreduce_sum(&ms, 1);  // the mean over the ranks (they wait for each other every step)
-      ms /= k;
+      for (int v = 0; v < (overlap && k > 1 ? 2 : 1); ++v) {
+        TrainBenchConfig cfg = t;
+        // One process: no reduction at all (today's single-process step).
+        if (k > 1 && v == 0) cfg.reduce_grads = [s](Tensor& g) { dist::allreduce_bucketed(*s, g, dist::ReduceOp::Avg); };
+        if (k > 1 && v == 1) cfg.overlap_comm = s;
+        ms[v] = run_train_bench(cfg).step_ms;
+      }
+      sub->allreduce_sum(ms, 2);  // the mean over the ranks (they wait for each other every step)
+      ms[0] /= k;
+      ms[1] /= k;
     }
     c.barrier();
     if (!root) continue;
-    const double ips = static_cast<double>(t.batch_size * k) / (ms * 1e-3);
+    const double ips = static_cast<double>(t.batch_size * k) / (ms[0] * 1e-3);
     if (k == 1) one = ips;
     const double eff = one > 0 ? ips / (one * k) : 0;
-    doc["scaling"].push_back({{"processes", k}, {"global_batch", t.batch_size * k}, {"step_ms", ms},
-                              {"images_per_s", ips}, {"efficiency", eff}});
-    if (!o.json)
-      std::printf("%10d %12lld %10.2f %10.1f %10.0f%%\n", k, (long long)(t.batch_size * k), ms, ips, 100 * eff);
+    nlohmann::json row = {{"processes", k}, {"global_batch", t.batch_size * k}, {"step_ms", ms[0]},
+                          {"images_per_s", ips}, {"efficiency", eff}};
+    const double ips_o = ms[1] > 0 ? static_cast<double>(t.batch_size * k) / (ms[1] * 1e-3) : 0;
+    const double eff_o = one > 0 ? ips_o / (one * k) : 0;
+    if (ms[1] > 0) {
+      row["step_ms_overlap"] = ms[1];
+      row["images_per_s_overlap"] = ips_o;
+      row["efficiency_overlap"] = eff_o;
+    }
+    doc["scaling"].push_back(row);
+    if (!o.json) {
+      std::printf("%10d %12lld %10.2f %10.1f %10.0f%%", k, (long long)(t.batch_size * k), ms[0], ips, 100 * eff);
+      if (ms[1] > 0) std::printf(" %14.2f %14.1f %10.0f%%", ms[1], ips_o, 100 * eff_o);
+      std::printf("\n");
+    }
     std::fflush(stdout);
   }
   if (root && o.json) std::printf("%s\n", io::json_text(doc, 1).c_str());

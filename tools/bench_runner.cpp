@@ -11,7 +11,9 @@
 #include <memory>
 #include <sstream>
 
+#include "autograd/backward_hooks.h"
 #include "autograd/ops.h"
+#include "dist/overlapped_reducer.h"
 #include "tensor/cpu_allocator.h"
 #include "kernels/random.h"
 #include "nn/models/factory.h"
@@ -100,6 +102,17 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& cfg) {
     Tensor grads = arena.grads();
     ref.sync_grads = [grads, f = cfg.reduce_grads]() mutable { f(grads); };
   }
+  std::unique_ptr<dist::OverlappedReducer> reducer;
+  if (cfg.overlap_comm) {
+    BASIN_CHECK(cfg.optimizer == "sgd" || cfg.optimizer == "adamw",
+                "basin bench: the overlapped all-reduce is for sgd and adamw, not " << cfg.optimizer);
+    std::vector<dist::ReducerParam> params;
+    for (std::size_t i = 0; i < arena.segments().size(); ++i)
+      params.push_back({arena.tensors()[i].impl_ptr().get(), arena.segments()[i].offset, arena.segments()[i].numel});
+    reducer = std::make_unique<dist::OverlappedReducer>(*cfg.overlap_comm, arena.grads(), std::move(params));
+    ref.sync_grads = [&reducer] { reducer->finish(); };
+  }
+  const float overlap_scale = cfg.overlap_comm ? 1.0f / static_cast<float>(cfg.overlap_comm->size()) : 1.0f;
   auto opt = make_optimizer(cfg.optimizer, std::move(ref));
   r.passes = opt->passes_per_step();
 
@@ -113,8 +126,12 @@ TrainBenchResult run_train_bench(const TrainBenchConfig& cfg) {
   // BatchNorm running statistics move on every pass here (the trainer freezes them
   // on the extra passes); the cost is the same either way.
   const optim::Closure closure = [&](bool) {
+    if (reducer) reducer->start_step(overlap_scale);  // equal shards: each rank's gradient weighs 1/N
     Tensor loss = cross_entropy((*model)(x), y);
-    loss.backward();
+    {
+      BackwardObserverGuard observe(reducer.get());
+      loss.backward();
+    }
     return loss.item();  // one sync per pass, as PyTorch's loss.item() in the reference
   };
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/communicator.h"
 #include "tensor/tensor.h"
 
 namespace basin::tools {
@@ -33,6 +34,10 @@ struct TrainBenchConfig {
   // Data-parallel (`mpirun -np N basin bench`): the gradient all-reduce, run
   // before every update as the trainer does (optim ArenaRef::sync_grads).
   std::function<void(Tensor& grads)> reduce_grads;
+  // Instead of reduce_grads: the gradient all-reduce overlapped with backward
+  // (dist/overlapped_reducer.h, the trainer's --overlap-grads on) over this
+  // communicator, averaging; SGD and AdamW only (one backward per step).
+  dist::Communicator* overlap_comm = nullptr;
 };
 
 struct TrainBenchResult {

@@ -190,6 +190,12 @@ void add_run_options(CLI::App* cmd, TrainCli& cli) {
                   "(k x N perturbations per step) | shared = the same on all ranks (N ranks = one process at the "
                   "global batch)")
       ->capture_default_str()->check(CLI::IsMember({"independent", "shared"}))->group(g_run);
+  cmd->add_option("--overlap-grads", c.overlap_grads,
+                  "Under mpirun with sgd or adamw: all-reduce gradient buckets while backward runs (on) or after "
+                  "it (off); other optimizers always reduce after their last pass")
+      ->capture_default_str()->check(CLI::IsMember({"on", "off"}))->group(g_run);
+  cmd->add_option("--bucket-mb", c.bucket_mb, "Under mpirun: gradient all-reduce bucket size in MiB (DDP's bucket_cap_mb)")
+      ->capture_default_str()->check(CLI::Range(0.001, 8192.0))->group(g_run);
   cmd->add_option("--max-steps", c.max_steps, "Stop after N optimizer steps in all (with a checkpoint; --resume continues)")
       ->group(g_run);
   cmd->add_option("--log-every", c.log_every, "A line in RUNDIR/steps.jsonl every N steps: epoch, step, loss, lr, img/s (0: none)")

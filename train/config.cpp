@@ -135,6 +135,8 @@ void TrainConfig::validate() const {
   CHECK_CHOICE(on_nonfinite, nonfinite);
   static const std::vector<std::string> rank_noises{"independent", "shared"};
   CHECK_CHOICE(rank_noise, rank_noises);
+  CHECK_CHOICE(overlap_grads, onoff);
+  BASIN_CHECK(bucket_mb > 0 && bucket_mb <= 8192, "train: --bucket-mb must be in (0, 8192], got " << bucket_mb);
   BASIN_CHECK(world_size >= 1, "train: world_size must be at least 1, got " << world_size);
   parse_device_flag(device, device);  // throws on anything but cpu / cuda / cuda:N
   BASIN_CHECK(!data.empty(), "train: --data is empty");
@@ -199,12 +201,13 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"on_nonfinite", c.on_nonfinite}, {"out", c.out},           {"json", c.json},
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
       {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters},
-      {"tf32", c.tf32},           {"world_size", c.world_size},   {"rank_noise", c.rank_noise}};
+      {"tf32", c.tf32},           {"world_size", c.world_size},   {"rank_noise", c.rank_noise},
+      {"overlap_grads", c.overlap_grads}, {"bucket_mb", c.bucket_mb}};
 }
 
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
   static const std::set<std::string> may_change{"epochs", "max_steps", "log_every", "workers", "device", "json", "out",
-                                                "batch_size", "world_size"};
+                                                "batch_size", "world_size", "overlap_grads", "bucket_mb"};
   const nlohmann::json ja = to_json(a), jb = to_json(b);
   std::vector<std::string> keys;
   // Another number of processes is the same run when the global batch is the same.
@@ -253,6 +256,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);
   get("tf32", c.tf32);
   get("world_size", c.world_size); get("rank_noise", c.rank_noise);
+  get("overlap_grads", c.overlap_grads); get("bucket_mb", c.bucket_mb);
   return c;
 }
 

@@ -67,6 +67,8 @@ struct TrainConfig {
   // batch_size is per process; the global batch is batch_size * world_size.
   int world_size = 1;                   // processes of the run (set by the trainer, not a flag)
   std::string rank_noise = "independent";  // independent | shared: perturbation noise per rank or the same on all
+  std::string overlap_grads = "on";     // on | off: SGD/AdamW gradient all-reduce overlapped with backward
+  double bucket_mb = 25;                // gradient all-reduce bucket size in MiB (PyTorch DDP's bucket_cap_mb)
 
   // ---- curvature logging (curvature/report.h) -----------------------------------------
   int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)

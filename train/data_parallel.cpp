@@ -1,5 +1,6 @@
 #include "train/data_parallel.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "autograd/grad_mode.h"
 #include "dist/bucketed.h"
 #include "kernels/arena.h"
+#include "train/nonfinite.h"
 #include "train/trainer.h"
 
 namespace basin::train {
@@ -28,6 +30,44 @@ void sync_gradients(DataParallel& dp, Tensor& grads, const std::string& where) {
     kernels::arena_accumulate(grads, grads, w, 0.0f);
   }
   dist::allreduce_bucketed(*dp.comm, grads, dist::ReduceOp::Sum);
+}
+
+bool overlap_capable_optimizer(const std::string& name) { return name == "sgd" || name == "adamw"; }
+
+std::unique_ptr<dist::OverlappedReducer> make_overlapped_reducer(DataParallel& dp, nn::ParameterArena& arena,
+                                                                 double bucket_mb) {
+  std::vector<dist::ReducerParam> params;
+  const auto& segs = arena.segments();
+  const auto& tensors = arena.tensors();
+  for (std::size_t i = 0; i < segs.size(); ++i) params.push_back({tensors[i].impl_ptr().get(), segs[i].offset, segs[i].numel});
+  const auto elems = std::max<std::int64_t>(1, static_cast<std::int64_t>(bucket_mb * 1024.0 * 1024.0 / 4.0));
+  return std::make_unique<dist::OverlappedReducer>(*dp.comm, arena.grads(), std::move(params), elems);
+}
+
+void start_overlapped_step(DataParallel& dp) {
+  std::int64_t rows = dp.local_rows;
+  dp.comm->allreduce_sum(&rows, 1);
+  // As in sync_gradients: rows_r / rows, and nothing when this rank has them all.
+  float scale = 1.0f;
+  if (rows > 0 && dp.local_rows != rows)
+    scale = static_cast<float>(static_cast<double>(dp.local_rows) / static_cast<double>(rows));
+  dp.reducer->start_step(scale);
+}
+
+void finish_overlapped_sync(DataParallel& dp, const nn::ParameterArena& arena, const std::string& where) {
+  dp.reducer->finish();
+  std::int64_t bad = dp.nonfinite.empty() ? 0 : 1;
+  dp.comm->allreduce_sum(&bad, 1);
+  std::ostringstream os;
+  if (bad > 0) {
+    if (!dp.nonfinite.empty()) os << dp.nonfinite << " on rank " << dp.rank();
+    else os << "a non-finite loss on " << bad << " other rank(s)" << where;
+    throw NonFiniteLossError(os.str());
+  }
+  if (std::string name = first_nonfinite_grad(arena); !name.empty()) {
+    os << "non-finite gradient of " << name << " after the all-reduce" << where;
+    throw NonFiniteLossError(os.str());
+  }
 }
 
 bool any_rank(DataParallel& dp, bool local) {

@@ -5,15 +5,20 @@
 //   - before every weight update: agree on non-finite values, then the gradient
 //     arena's bucketed all-reduce, each rank's gradient weighted by its share of
 //     the global batch's rows (exactly the one-process mean when shards differ);
+//     with SGD and AdamW (--overlap-grads on) the buckets are reduced while
+//     backward runs instead (dist/overlapped_reducer.h): the rows are added up at
+//     the start of the step, and the non-finite check reads the reduced gradient;
 //   - after every step: agree on stopping (a signal on any rank stops all);
 //   - before evaluation, checkpoints and the final weights: batch-norm running
 //     statistics averaged over the ranks (so they are identical everywhere), and
 //     the training and test sums added up.
 // With one process (no mpirun) none of this runs, and a run is bitwise today's.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "dist/communicator.h"
+#include "dist/overlapped_reducer.h"
 #include "nn/module.h"
 #include "train/metrics.h"
 
@@ -32,7 +37,29 @@ struct DataParallel {
   // gradient it met (held back until the ranks agree, so that all stop together).
   std::int64_t local_rows = 0;
   std::string nonfinite;
+
+  // --overlap-grads on with a one-pass optimizer: the backward observer that
+  // reduces buckets as backward completes them; null: reduce after backward.
+  std::unique_ptr<dist::OverlappedReducer> reducer;
 };
+
+// Optimizers whose update applies the gradient of one backward pass (SGD,
+// AdamW): only they may reduce during backward. SAM, NSO and the other
+// perturbation methods run several passes and combine them, so their gradient
+// is complete only after the last pass: they keep the reduction after it.
+bool overlap_capable_optimizer(const std::string& name);
+// The reducer over `arena`'s gradients (parameters in registration order).
+std::unique_ptr<dist::OverlappedReducer> make_overlapped_reducer(DataParallel& dp, nn::ParameterArena& arena,
+                                                                 double bucket_mb);
+// The start of an overlapped step: the global batch's rows added up over the
+// ranks (one small all-reduce), so that each bucket can be weighted before it
+// starts; needs dp.local_rows.
+void start_overlapped_step(DataParallel& dp);
+// The overlapped counterpart of sync_gradients: finishes the buckets, then
+// agrees on non-finite losses, then checks the REDUCED gradient (the same on
+// every rank, so all stop together) and throws NonFiniteLossError naming the
+// parameter.
+void finish_overlapped_sync(DataParallel& dp, const nn::ParameterArena& arena, const std::string& where);
 
 // The gradient all-reduce (optim ArenaRef::sync_grads): throws NonFiniteLossError
 // on every rank when any rank met a non-finite value this step (`where` says the

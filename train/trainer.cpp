@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "io/json_text.h"
+#include "autograd/backward_hooks.h"
 #include "autograd/grad_mode.h"
 #include "autograd/ops.h"
 #include "kernels/conv.h"
@@ -169,7 +170,10 @@ void log_run_header(const Run& r) {
     logf(r.o.log, "  data-parallel: " + std::to_string(r.dp.size()) + " processes (" + r.dp.comm->backend() + "), " +
                       std::to_string(r.d.train->options().batch_size) + " per process, global batch " +
                       std::to_string(r.d.train->global_batch_size()) + "; perturbation noise per rank: " +
-                      r.c.rank_noise);
+                      r.c.rank_noise + "; gradient all-reduce " +
+                      (r.dp.reducer ? "overlapped with backward, " + std::to_string(r.dp.reducer->buckets().size()) +
+                                          " bucket(s)"
+                                    : std::string("after backward")));
 }
 
 // A new run's folder, once everything else is validated: created (or an empty
@@ -247,12 +251,16 @@ void open_run(Run& r) {
   r.model = make_run_model(c, r.d.channels, r.d.image_size, r.d.num_classes, r.device);
   if (!c.init.empty() && !r.o.resume) logf(r.o.log, "init from " + c.init + ": " + load_init_weights(*r.model, c.init));
   std::function<void()> sync;
-  if (r.dp.on())
+  if (r.dp.on() && c.overlap_grads == "on" && overlap_capable_optimizer(c.optimizer)) {
+    r.dp.reducer = make_overlapped_reducer(r.dp, r.model->arena(), c.bucket_mb);
+    sync = [&r] { finish_overlapped_sync(r.dp, r.model->arena(), r.batch ? at_step(r, *r.batch) : std::string()); };
+  } else if (r.dp.on()) {
     sync = [&r] {
       const std::string where = r.batch ? at_step(r, *r.batch) : std::string();
       Tensor grads = r.model->arena().grads();
       sync_gradients(r.dp, grads, where);
     };
+  }
   r.nb = r.d.train->num_batches();
   r.opt = make_run_optimizer(c, *r.model, r.nb, std::move(sync));
   r.schedule = make_run_schedule(c, r.nb);
@@ -316,8 +324,15 @@ float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepR
     nonfinite(os.str());
     return l;
   }
-  loss.backward();
-  if (std::string bad = first_nonfinite_grad(r.model->arena()); !bad.empty()) {
+  {
+    // Overlapped (dp.reducer): buckets are in flight when backward returns, so the
+    // gradient is checked only after the all-reduce (finish_overlapped_sync).
+    BackwardObserverGuard observe(r.dp.reducer.get());
+    loss.backward();
+  }
+  if (r.dp.reducer) {
+    // checked at the update
+  } else if (std::string bad = first_nonfinite_grad(r.model->arena()); !bad.empty()) {
     std::ostringstream os;
     os << "non-finite gradient of " << bad << " (loss " << l << ")" << at_step(r, b);
     nonfinite(os.str());
@@ -342,6 +357,7 @@ StepRecord train_step(Run& r, const data::Batch& b) {
   r.batch = &b;
   r.dp.local_rows = b.empty() ? 0 : b.labels.numel();
   r.dp.nonfinite.clear();
+  if (r.dp.reducer) start_overlapped_step(r.dp);
   try {
     r.opt->step([&](bool update_bn_stats) { return forward_backward(r, b, update_bn_stats, rec); });
   } catch (const NonFiniteLossError& e) {

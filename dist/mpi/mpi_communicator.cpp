@@ -28,6 +28,65 @@ void check_mpi(int rc, const char* what) {
   BASIN_FAIL("MPI: " << what << " failed: " << std::string(msg, static_cast<std::size_t>(len)));
 }
 
+// MPI_Iallreduce in flight on a host tensor (kept alive by the handle).
+class MpiPending final : public PendingReduce {
+ public:
+  MpiPending(Tensor t, MPI_Request req, float scale) : t_(std::move(t)), req_(req), scale_(scale) {}
+  ~MpiPending() override {
+    if (!done_) MPI_Wait(&req_, MPI_STATUS_IGNORE);
+  }
+  bool test() override {
+    if (done_) return true;
+    int flag = 0;
+    check_mpi(MPI_Test(&req_, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    if (flag) complete();
+    return done_;
+  }
+  void wait() override {
+    if (done_) return;
+    check_mpi(MPI_Wait(&req_, MPI_STATUS_IGNORE), "MPI_Wait");
+    complete();
+  }
+
+ private:
+  void complete() {
+    done_ = true;
+    if (scale_ == 1.0f) return;
+    float* p = t_.data<float>();
+    for (std::int64_t i = 0; i < t_.numel(); ++i) p[i] *= scale_;
+  }
+  Tensor t_;
+  MPI_Request req_;
+  float scale_;
+  bool done_ = false;
+};
+
+// A CUDA tensor without a device reducer: the synchronous host-staged
+// allreduce, run at wait() (waits come in start order, so ranks still pair up).
+class DeferredReduce final : public PendingReduce {
+ public:
+  DeferredReduce(Communicator& comm, Tensor t, ReduceOp op) : comm_(comm), t_(std::move(t)), op_(op) {}
+  ~DeferredReduce() override {
+    if (!done_) {
+      try {
+        wait();
+      } catch (...) {
+      }
+    }
+  }
+  void wait() override {
+    if (done_) return;
+    done_ = true;
+    comm_.allreduce(t_, op_);
+  }
+
+ private:
+  Communicator& comm_;
+  Tensor t_;
+  ReduceOp op_;
+  bool done_ = false;
+};
+
 class MpiCommunicator final : public Communicator {
  public:
   // The world (MPI_Init_thread first), or a sub-communicator made by split().
@@ -65,6 +124,19 @@ class MpiCommunicator final : public Communicator {
       for (std::int64_t i = 0; i < h.numel(); ++i) p[i] *= inv;
     }
     if (!t.device().is_cpu()) kernels::copy(h, t);
+  }
+  std::unique_ptr<PendingReduce> allreduce_async(Tensor& t, ReduceOp op) override {
+    check_flat(t, DType::Float32, "allreduce_async");
+    if (t.numel() == 0) return std::make_unique<CompletedReduce>();
+    if (t.device().is_cuda()) {
+      if (device_reducer(t.device())) return reducer_->allreduce_async(t, op);
+      return std::make_unique<DeferredReduce>(*this, t, op);
+    }
+    MPI_Request req = MPI_REQUEST_NULL;
+    check_mpi(MPI_Iallreduce(MPI_IN_PLACE, t.data<float>(), static_cast<int>(t.numel()), MPI_FLOAT, MPI_SUM, comm_,
+                             &req),
+              "MPI_Iallreduce");
+    return std::make_unique<MpiPending>(t, req, op == ReduceOp::Avg ? 1.0f / static_cast<float>(size_) : 1.0f);
   }
   void allreduce_sum(double* v, int n) override {
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, v, n, MPI_DOUBLE, MPI_SUM, comm_), "MPI_Allreduce");

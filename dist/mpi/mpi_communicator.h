@@ -15,6 +15,11 @@ class DeviceReducer {
  public:
   virtual ~DeviceReducer() = default;
   virtual void allreduce(Tensor& t, ReduceOp op) = 0;
+  // Default: the synchronous allreduce.
+  virtual std::unique_ptr<PendingReduce> allreduce_async(Tensor& t, ReduceOp op) {
+    allreduce(t, op);
+    return std::make_unique<CompletedReduce>();
+  }
   virtual void broadcast(Tensor& t, int root) = 0;
   virtual std::string name() const = 0;
 };

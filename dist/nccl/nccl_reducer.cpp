@@ -3,6 +3,11 @@
 // ncclCommInitRank on its device. Collectives are queued on basin's one CUDA
 // stream (kernels/cuda/context.h), so they run in order after the backward
 // pass's kernels and before the optimizer's, with no extra synchronization.
+// allreduce_async (the gradient buckets reduced while backward runs) uses a
+// second, communication stream instead: an event recorded on basin's stream after
+// the bucket's gradients were written makes the communication stream wait, the
+// all-reduce runs there, and wait() makes basin's stream wait on an event
+// recorded after it, so later kernels (the optimizer's) see the reduced values.
 #include <nccl.h>
 
 #include <string>
@@ -14,6 +19,41 @@
 namespace basin::dist {
 
 namespace {
+
+cudaEvent_t record_event(cudaStream_t s) {
+  cudaEvent_t e = nullptr;
+  BASIN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  BASIN_CUDA_CHECK(cudaEventRecord(e, s));
+  return e;
+}
+
+// An all-reduce queued on the communication stream; `done` is recorded after it.
+class NcclPending final : public PendingReduce {
+ public:
+  NcclPending(int device, cudaEvent_t done) : device_(device), done_(done) {}
+  ~NcclPending() override {
+    if (done_) {
+      try {
+        wait();
+      } catch (...) {
+      }
+    }
+  }
+  bool test() override { return !done_ || cudaEventQuery(done_) == cudaSuccess; }
+  void wait() override {
+    if (!done_) return;
+    kernels::cuda::DeviceGuard guard(device_);
+    cudaEvent_t e = done_;
+    done_ = nullptr;
+    // The event may be destroyed once the wait is queued (CUDA keeps it alive).
+    BASIN_CUDA_CHECK(cudaStreamWaitEvent(kernels::cuda::stream(), e, 0));
+    BASIN_CUDA_CHECK(cudaEventDestroy(e));
+  }
+
+ private:
+  int device_;
+  cudaEvent_t done_;
+};
 
 void check_nccl(ncclResult_t rc, const char* what) {
   BASIN_CHECK(rc == ncclSuccess, "NCCL: " << what << " failed: " << ncclGetErrorString(rc));
@@ -40,6 +80,20 @@ class NcclReducer final : public DeviceReducer {
                              op == ReduceOp::Avg ? ncclAvg : ncclSum, comm_, kernels::cuda::stream()),
                "ncclAllReduce");
   }
+  std::unique_ptr<PendingReduce> allreduce_async(Tensor& t, ReduceOp op) override {
+    check_device(t);
+    kernels::cuda::DeviceGuard guard(device_);
+    // Made once and kept for the process, like basin's own stream
+    // (kernels/cuda/context.h: destroying streams after the driver shut down crashes).
+    if (!comm_stream_) BASIN_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
+    cudaEvent_t ready = record_event(kernels::cuda::stream());
+    BASIN_CUDA_CHECK(cudaStreamWaitEvent(comm_stream_, ready, 0));
+    BASIN_CUDA_CHECK(cudaEventDestroy(ready));
+    check_nccl(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()), ncclFloat32,
+                             op == ReduceOp::Avg ? ncclAvg : ncclSum, comm_, comm_stream_),
+               "ncclAllReduce");
+    return std::make_unique<NcclPending>(device_, record_event(comm_stream_));
+  }
   void broadcast(Tensor& t, int root) override {
     check_device(t);
     kernels::cuda::DeviceGuard guard(device_);
@@ -56,6 +110,7 @@ class NcclReducer final : public DeviceReducer {
   }
   int device_;
   ncclComm_t comm_ = nullptr;
+  cudaStream_t comm_stream_ = nullptr;
 };
 
 std::unique_ptr<DeviceReducer> make_nccl(MPI_Comm comm, int rank, int size, int device) {

@@ -93,6 +93,30 @@ TEST(DistCli, TwoRanksOfBatchBAreOneProcessOf2B) {
   EXPECT_LT(da, 1e-4);
 }
 
+// The overlapped all-reduce (buckets reduced while backward runs, the default
+// for SGD and AdamW) against the reduction after backward: bitwise the same
+// weights with 2 ranks, tiny buckets (many of them) and uneven shards (the last
+// step's rank 1 has no rows and runs no backward).
+TEST(DistCli, OverlappedAllreduceIsBitwiseTheReductionAfterBackward) {
+  ScratchDir s("dist_overlap");
+  for (const std::string opt : {"--lr 0.1", "--optimizer adamw --lr 0.001"}) {
+    const std::string on = s.path() + "/on", off = s.path() + "/off";
+    fs::remove_all(on);
+    fs::remove_all(off);
+    CliRun r = run_np(2, train_args(on, 16, opt + " --overlap-grads on --bucket-mb 0.002"), s.path());
+    expect_ok(r, "overlap on, " + opt);
+    EXPECT_NE(r.err.find("overlapped with backward"), std::string::npos) << r.err;
+    CliRun k = run_np(2, train_args(off, 16, opt + " --overlap-grads off"), s.path());
+    expect_ok(k, "overlap off, " + opt);
+    EXPECT_NE(k.err.find("all-reduce after backward"), std::string::npos) << k.err;
+    EXPECT_EQ(max_abs_diff(on + "/model.safetensors", off + "/model.safetensors"), 0.0) << opt;
+  }
+  // Perturbation methods reduce after their last pass whatever the flag says.
+  CliRun n = run_np(2, train_args(s.path() + "/sam", 16, "--lr 0.1 --optimizer sam --overlap-grads on"), s.path());
+  expect_ok(n, "sam");
+  EXPECT_NE(n.err.find("all-reduce after backward"), std::string::npos) << n.err;
+}
+
 // BASIN_DIST=mpi under mpirun -np 1: the whole reduction path with one rank (the
 // GPU check of the NCCL reducer runs this on one GPU) changes nothing, bit for bit.
 TEST(DistCli, OneRankThroughMpiIsBitwiseOneProcess) {
@@ -191,6 +215,10 @@ TEST(DistCli, NonFiniteLossStopsOrSkipsOnEveryRank) {
   CliRun k = run_np(2, train_args(skip, 16, "--lr 1e30 --on-nonfinite skip"), s.path());
   expect_ok(k, "skip");
   EXPECT_NE(k.err.find("batch skipped"), std::string::npos) << k.err;
+  // The same with the reduction after backward (the flag travels with the rows).
+  CliRun o = run_np(2, train_args(s.path() + "/off", 16, "--lr 1e30 --overlap-grads off"), s.path());
+  EXPECT_NE(o.status, 0);
+  EXPECT_NE(o.err.find("non-finite training loss"), std::string::npos) << o.err;
 }
 
 // Starts `cmd` (exec'd by sh, so the pid is mpirun's); returns the pid.
