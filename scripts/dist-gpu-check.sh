@@ -4,6 +4,8 @@
 # skips with a message otherwise. One rank per GPU:
 #   1. BASIN_DIST=mpi mpirun -np 1: the whole reduction path through NCCL with one
 #      rank must give bitwise the weights of plain `basin train` (MLP, NSO, cuda);
+#      and SGD with the all-reduce overlapped with backward (NCCL on its own
+#      stream, --overlap-grads on, the default) and after it (off): both bitwise;
 #   2. with 2+ GPUs: mpirun -np 2 at batch 16 against one process at batch 32
 #      (max |dW| printed; float summation order only);
 #   3. mpirun -np <GPUs> basin bench: all-reduce GB/s and the scaling table.
@@ -24,6 +26,12 @@ set -x
 "$B" $ARGS --batch-size 32 --out "$T/plain"
 BASIN_DIST=mpi timeout 120 $MPI -np 1 "$B" $ARGS --batch-size 32 --out "$T/nccl1"
 cmp "$T/plain/model.safetensors" "$T/nccl1/model.safetensors" && echo "N=1 through NCCL: bitwise equal"
+SGD="train --device cuda --limit-train 1024 --limit-test 256 --hidden 64 --epochs 1 --quiet --optimizer sgd --batch-size 32 --bucket-mb 0.01"
+"$B" $SGD --out "$T/sgd"
+for ov in on off; do
+  BASIN_DIST=mpi timeout 120 $MPI -np 1 "$B" $SGD --overlap-grads $ov --out "$T/sgd_$ov"
+  cmp "$T/sgd/model.safetensors" "$T/sgd_$ov/model.safetensors" && echo "SGD N=1 through NCCL, overlap $ov: bitwise equal"
+done
 if [ "$GPUS" -ge 2 ]; then
   timeout 120 $MPI -np 2 "$B" $ARGS --rank-noise shared --batch-size 16 --out "$T/nccl2"
   /usr/bin/python3 - "$T/plain/model.safetensors" "$T/nccl2/model.safetensors" <<'PY' || true
