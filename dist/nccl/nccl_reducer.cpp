@@ -1,13 +1,17 @@
 // NCCL reducer for CUDA tensors (CUDA builds with NCCL and MPI): one rank per
 // GPU. Rank 0 makes the ncclUniqueId, MPI broadcasts it, every rank joins with
-// ncclCommInitRank on its device. Collectives are queued on basin's one CUDA
-// stream (kernels/cuda/context.h), so they run in order after the backward
-// pass's kernels and before the optimizer's, with no extra synchronization.
-// allreduce_async (the gradient buckets reduced while backward runs) uses a
-// second, communication stream instead: an event recorded on basin's stream after
-// the bucket's gradients were written makes the communication stream wait, the
-// all-reduce runs there, and wait() makes basin's stream wait on an event
-// recorded after it, so later kernels (the optimizer's) see the reduced values.
+// ncclCommInitRank on its device. Every collective runs on one communication
+// stream of the communicator's own, in the order it was issued: an event recorded
+// on basin's stream (kernels/cuda/context.h) makes the communication stream wait
+// until the operand is written, the collective runs there, and basin's stream
+// waits on an event recorded after it, at once for the blocking calls
+// (allreduce, broadcast) or at wait() for allreduce_async (the gradient buckets
+// reduced while backward runs), so later kernels see the reduced values. One
+// stream for all of them matters: NCCL operations of one communicator must run
+// in the same order on every rank, and two streams could let a later blocking
+// all-reduce (--sync-bn's statistics during backward) start on the GPU before
+// an earlier bucket's, which can hang (NCCL gives no guarantee that two of its
+// kernels progress concurrently).
 #include <nccl.h>
 
 #include <string>
@@ -73,33 +77,24 @@ class NcclReducer final : public DeviceReducer {
   }
   std::string name() const override { return "nccl"; }
 
-  void allreduce(Tensor& t, ReduceOp op) override {
-    check_device(t);
-    kernels::cuda::DeviceGuard guard(device_);
-    check_nccl(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()), ncclFloat32,
-                             op == ReduceOp::Avg ? ncclAvg : ncclSum, comm_, kernels::cuda::stream()),
-               "ncclAllReduce");
-  }
+  void allreduce(Tensor& t, ReduceOp op) override { allreduce_async(t, op)->wait(); }
   std::unique_ptr<PendingReduce> allreduce_async(Tensor& t, ReduceOp op) override {
     check_device(t);
     kernels::cuda::DeviceGuard guard(device_);
-    // Made once and kept for the process, like basin's own stream
-    // (kernels/cuda/context.h: destroying streams after the driver shut down crashes).
-    if (!comm_stream_) BASIN_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
-    cudaEvent_t ready = record_event(kernels::cuda::stream());
-    BASIN_CUDA_CHECK(cudaStreamWaitEvent(comm_stream_, ready, 0));
-    BASIN_CUDA_CHECK(cudaEventDestroy(ready));
+    cudaStream_t s = comm_stream_after_basin();
     check_nccl(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()), ncclFloat32,
-                             op == ReduceOp::Avg ? ncclAvg : ncclSum, comm_, comm_stream_),
+                             op == ReduceOp::Avg ? ncclAvg : ncclSum, comm_, s),
                "ncclAllReduce");
-    return std::make_unique<NcclPending>(device_, record_event(comm_stream_));
+    return std::make_unique<NcclPending>(device_, record_event(s));
   }
   void broadcast(Tensor& t, int root) override {
     check_device(t);
     kernels::cuda::DeviceGuard guard(device_);
+    cudaStream_t s = comm_stream_after_basin();
     check_nccl(ncclBroadcast(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()), ncclFloat32, root,
-                             comm_, kernels::cuda::stream()),
+                             comm_, s),
                "ncclBroadcast");
+    NcclPending(device_, record_event(s)).wait();
   }
 
  private:
@@ -107,6 +102,16 @@ class NcclReducer final : public DeviceReducer {
     BASIN_CHECK(t.device().index == device_, "NCCL: the communicator is on cuda:" << device_ << ", the tensor on "
                                                                                   << t.device().str()
                                                                                   << " (one GPU per rank)");
+  }
+  // The communication stream, made to wait for everything queued on basin's
+  // stream so far. Made once and kept for the process, like basin's own stream
+  // (kernels/cuda/context.h: destroying streams after the driver shut down crashes).
+  cudaStream_t comm_stream_after_basin() {
+    if (!comm_stream_) BASIN_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_stream_, cudaStreamNonBlocking));
+    cudaEvent_t ready = record_event(kernels::cuda::stream());
+    BASIN_CUDA_CHECK(cudaStreamWaitEvent(comm_stream_, ready, 0));
+    BASIN_CUDA_CHECK(cudaEventDestroy(ready));
+    return comm_stream_;
   }
   int device_;
   ncclComm_t comm_ = nullptr;
