@@ -196,6 +196,10 @@ void add_run_options(CLI::App* cmd, TrainCli& cli) {
       ->capture_default_str()->check(CLI::IsMember({"on", "off"}))->group(g_run);
   cmd->add_option("--bucket-mb", c.bucket_mb, "Under mpirun: gradient all-reduce bucket size in MiB (DDP's bucket_cap_mb)")
       ->capture_default_str()->check(CLI::Range(0.001, 8192.0))->group(g_run);
+  cmd->add_flag("--sync-bn", c.sync_bn,
+                "Under mpirun: batch norm normalizes with the statistics of the global batch (all ranks; "
+                "SyncBatchNorm), not each rank's shard; 5 small all-reduces per BN layer and step")
+      ->group(g_run);
   cmd->add_option("--max-steps", c.max_steps, "Stop after N optimizer steps in all (with a checkpoint; --resume continues)")
       ->group(g_run);
   cmd->add_option("--log-every", c.log_every, "A line in RUNDIR/steps.jsonl every N steps: epoch, step, loss, lr, img/s (0: none)")

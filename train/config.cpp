@@ -202,7 +202,7 @@ nlohmann::json to_json(const TrainConfig& c) {
       {"hessian_every", c.hessian_every}, {"hessian_subset", c.hessian_subset},
       {"hessian_samples", c.hessian_samples}, {"hessian_power_iters", c.hessian_power_iters},
       {"tf32", c.tf32},           {"world_size", c.world_size},   {"rank_noise", c.rank_noise},
-      {"overlap_grads", c.overlap_grads}, {"bucket_mb", c.bucket_mb}};
+      {"overlap_grads", c.overlap_grads}, {"bucket_mb", c.bucket_mb}, {"sync_bn", c.sync_bn}};
 }
 
 std::vector<std::string> resume_differences(const TrainConfig& a, const TrainConfig& b) {
@@ -256,7 +256,7 @@ TrainConfig config_from_json(const nlohmann::json& j) {
   get("hessian_samples", c.hessian_samples); get("hessian_power_iters", c.hessian_power_iters);
   get("tf32", c.tf32);
   get("world_size", c.world_size); get("rank_noise", c.rank_noise);
-  get("overlap_grads", c.overlap_grads); get("bucket_mb", c.bucket_mb);
+  get("overlap_grads", c.overlap_grads); get("bucket_mb", c.bucket_mb); get("sync_bn", c.sync_bn);
   return c;
 }
 

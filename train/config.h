@@ -69,6 +69,7 @@ struct TrainConfig {
   std::string rank_noise = "independent";  // independent | shared: perturbation noise per rank or the same on all
   std::string overlap_grads = "on";     // on | off: SGD/AdamW gradient all-reduce overlapped with backward
   double bucket_mb = 25;                // gradient all-reduce bucket size in MiB (PyTorch DDP's bucket_cap_mb)
+  bool sync_bn = false;                 // batch norm with the global batch's statistics (SyncBatchNorm)
 
   // ---- curvature logging (curvature/report.h) -----------------------------------------
   int hessian_every = 0;                // every N epochs: Hessian trace + top eigenvalue into metrics (0: never)

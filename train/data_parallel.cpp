@@ -88,6 +88,33 @@ RunningStats sum_over_ranks(DataParallel& dp, const RunningStats& s) {
   return out;
 }
 
+namespace {
+class CommunicatorSum final : public nn::CrossProcessSum {
+ public:
+  explicit CommunicatorSum(dist::Communicator& comm) : comm_(comm) {}
+  void sum(Tensor& t) override { comm_.allreduce(t, dist::ReduceOp::Sum); }
+  std::int64_t sum(std::int64_t v) override {
+    comm_.allreduce_sum(&v, 1);
+    return v;
+  }
+
+ private:
+  dist::Communicator& comm_;
+};
+}  // namespace
+
+std::unique_ptr<nn::CrossProcessSum> make_batchnorm_sync(DataParallel& dp) {
+  return std::make_unique<CommunicatorSum>(*dp.comm);
+}
+
+int count_batchnorm_layers(nn::Module& model) {
+  static const std::string suffix = "running_mean";
+  int n = 0;
+  for (const auto& [name, t] : model.named_buffers())
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) ++n;
+  return n;
+}
+
 void average_buffers(DataParallel& dp, nn::Module& model) {
   if (!dp.on()) return;
   NoGradGuard ng;

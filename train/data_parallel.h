@@ -19,6 +19,7 @@
 
 #include "dist/communicator.h"
 #include "dist/overlapped_reducer.h"
+#include "nn/layers/sync_batchnorm.h"
 #include "nn/module.h"
 #include "train/metrics.h"
 
@@ -41,6 +42,11 @@ struct DataParallel {
   // --overlap-grads on with a one-pass optimizer: the backward observer that
   // reduces buckets as backward completes them; null: reduce after backward.
   std::unique_ptr<dist::OverlappedReducer> reducer;
+
+  // --sync-bn with more than one process: batch norm's statistics summed over the
+  // ranks through comm (installed for the run by an nn::BatchNormSyncGuard); null
+  // otherwise.
+  std::unique_ptr<nn::CrossProcessSum> bn_sync;
 };
 
 // Optimizers whose update applies the gradient of one backward pass (SGD,
@@ -69,6 +75,10 @@ void sync_gradients(DataParallel& dp, Tensor& grads, const std::string& where);
 bool any_rank(DataParallel& dp, bool local);
 // The sums of all ranks (loss_sum, correct, count).
 RunningStats sum_over_ranks(DataParallel& dp, const RunningStats& s);
+// The CrossProcessSum of --sync-bn: dp.comm's all-reduces (sums).
+std::unique_ptr<nn::CrossProcessSum> make_batchnorm_sync(DataParallel& dp);
+// Batch-norm layers of `model` (buffers named *running_mean).
+int count_batchnorm_layers(nn::Module& model);
 // Batch-norm running statistics (every float buffer) averaged over the ranks.
 void average_buffers(DataParallel& dp, nn::Module& model);
 // Rank 0's parameters and buffers on every rank (the start of a run: one model).

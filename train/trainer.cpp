@@ -174,6 +174,13 @@ void log_run_header(const Run& r) {
                       (r.dp.reducer ? "overlapped with backward, " + std::to_string(r.dp.reducer->buckets().size()) +
                                           " bucket(s)"
                                     : std::string("after backward")));
+  if (r.c.sync_bn) {
+    const int layers = count_batchnorm_layers(*r.model);
+    logf(r.o.log, layers == 0      ? std::string("  --sync-bn: the model has no batch norm; nothing to synchronize")
+                  : r.dp.bn_sync ? "  --sync-bn: " + std::to_string(layers) +
+                                       " batch-norm layer(s) normalize with the global batch's statistics"
+                                 : std::string("  --sync-bn: one process; its batch statistics are the global ones"));
+  }
 }
 
 // A new run's folder, once everything else is validated: created (or an empty
@@ -261,6 +268,7 @@ void open_run(Run& r) {
       sync_gradients(r.dp, grads, where);
     };
   }
+  if (r.dp.on() && c.sync_bn && count_batchnorm_layers(*r.model) > 0) r.dp.bn_sync = make_batchnorm_sync(r.dp);
   r.nb = r.d.train->num_batches();
   r.opt = make_run_optimizer(c, *r.model, r.nb, std::move(sync));
   r.schedule = make_run_schedule(c, r.nb);
@@ -307,22 +315,33 @@ struct StepRecord {
 // NSO call it more than once a step). A non-finite loss or gradient throws.
 // Data-parallel, a non-finite value is held back (DataParallel::nonfinite) until
 // the gradient all-reduce, where all ranks learn of it and stop together; a
-// shard with no rows this step contributes a zero gradient.
+// shard with no rows this step contributes a zero gradient. With --sync-bn
+// (dp.bn_sync) every rank runs every forward and backward, whatever its rows or
+// loss: batch norm's all-reduces meet the other ranks' there.
 float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepRecord& rec) {
-  if (b.empty()) return 0.0f;
+  if (b.empty() && !r.dp.bn_sync) return 0.0f;
   auto nonfinite = [&r](const std::string& msg) {
     if (!r.dp.on()) throw NonFiniteLossError(msg);
     if (r.dp.nonfinite.empty()) r.dp.nonfinite = msg;
   };
   RunningStatsFreeze freeze(*r.model, r.has_buffers && !update_bn_stats);
+  if (b.empty()) {
+    // Zero rows through the model: the global statistics, and a zero gradient.
+    Tensor none = Tensor::zeros({0, r.d.channels, r.d.image_size, r.d.image_size}, DType::Float32, r.device);
+    Tensor out = sum((*r.model)(none));
+    BackwardObserverGuard observe(r.dp.reducer.get());
+    out.backward();
+    return 0.0f;
+  }
   Tensor logits = (*r.model)(b.images);
   Tensor loss = cross_entropy(logits, b.labels, static_cast<float>(r.c.label_smoothing));
   float l = loss.item();
-  if (!std::isfinite(l)) {
+  const bool finite = std::isfinite(l);
+  if (!finite) {
     std::ostringstream os;
     os << "non-finite training loss (" << l << ")" << at_step(r, b);
     nonfinite(os.str());
-    return l;
+    if (!r.dp.bn_sync) return l;
   }
   {
     // Overlapped (dp.reducer): buckets are in flight when backward returns, so the
@@ -330,6 +349,7 @@ float forward_backward(Run& r, const data::Batch& b, bool update_bn_stats, StepR
     BackwardObserverGuard observe(r.dp.reducer.get());
     loss.backward();
   }
+  if (!finite) return l;
   if (r.dp.reducer) {
     // checked at the update
   } else if (std::string bad = first_nonfinite_grad(r.model->arena()); !bad.empty()) {
@@ -486,6 +506,7 @@ TrainResult finish_run(Run& r) {
 TrainResult run_training_impl(TrainConfig c, const TrainOptions& o) {
   Run r(std::move(c), o);
   open_run(r);
+  nn::BatchNormSyncGuard bn_sync(r.dp.bn_sync.get());  // --sync-bn (null: each rank's own statistics)
   StopSignalGuard signals;
   r.model->train();
   while (r.pos.epoch < r.c.epochs && !r.stop) {

@@ -5,6 +5,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/nn_ops.h"
 #include "kernels/fill_copy.h"
+#include "nn/layers/sync_batchnorm.h"
 
 namespace basin::nn {
 
@@ -30,6 +31,10 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
     Tensor nbt = num_batches_tracked_;
     kernels::fill(nbt, static_cast<double>(batches_));
   }
+  // --sync-bn under data-parallel training: the global batch's statistics
+  // (nn/layers/sync_batchnorm.h); otherwise the fused kernels, as always.
+  if (training && batchnorm_sync())
+    return sync_batch_norm(x, running_mean_, running_var_, weight_, bias_, momentum_, eps_, *batchnorm_sync());
   return batch_norm(x, running_mean_, running_var_, weight_, bias_, training, momentum_, eps_);
 }
 

@@ -3,7 +3,9 @@
 // bias 0, running_mean 0, running_var 1, num_batches_tracked 0 (int64, a buffer
 // as torchvision's state_dicts have it). Training normalizes with the batch
 // statistics and updates the running ones with momentum 0.1 and the unbiased
-// variance; eval uses the running statistics.
+// variance; eval uses the running statistics. With a BatchNormSyncGuard
+// installed (--sync-bn), training uses the global batch's statistics over all
+// processes instead (nn/layers/sync_batchnorm.h).
 #include "nn/module.h"
 
 namespace basin::nn {

@@ -313,5 +313,61 @@ TEST(DistCli, SigtermOnOneRankStopsAllWithACheckpoint) {
   EXPECT_EQ(r.status, 130) << r.err;
 }
 
+
+// max |a - b| over the tensors of two weight files whose name contains `part`
+// ("running_": batch norm's running statistics).
+double max_abs_diff_of(const std::string& a, const std::string& b, const std::string& part) {
+  nn::SafetensorsFile fa = nn::load_safetensors(a), fb = nn::load_safetensors(b);
+  double m = 0;
+  int seen = 0;
+  for (const auto& [name, ta] : fa.tensors) {
+    if (name.find(part) == std::string::npos || ta.dtype() != DType::Float32) continue;
+    ++seen;
+    const Tensor& tb = fb.get(name);
+    for (std::int64_t i = 0; i < ta.numel(); ++i)
+      m = std::max(m, std::fabs(static_cast<double>(ta.data<float>()[i]) - tb.data<float>()[i]));
+  }
+  EXPECT_GT(seen, 0) << "no tensor named *" << part << "* in " << a;
+  return m;
+}
+
+// --sync-bn: a small ResNet (batch norm everywhere) on 2 ranks x 8 normalizes
+// with the global batch's statistics, so it ends with the weights and running
+// statistics of one process x 16; without the flag each rank's shard statistics
+// make another run. 33 images: two full steps, then one row (rank 1 has none and
+// must still join every batch-norm all-reduce, forward and backward). A small
+// --lr: a tiny-batch ResNet amplifies rounding differences from step to step.
+TEST(DistCli, SyncBatchNormTwoRanksOfBatchBAreOneProcessOf2B) {
+  ScratchDir s("dist_syncbn");
+  auto args = [&](const std::string& out, int batch, const std::string& extra) {
+    return "train --device cpu --model resnet18 --base-width 4 --limit-train 33 --limit-test 16 --workers 1 --quiet "
+           "--epochs 1 --lr 0.01 --batch-size " + std::to_string(batch) + " --out '" + out + "' " + extra;
+  };
+  const std::string one = s.path() + "/one", sync = s.path() + "/sync", local = s.path() + "/local";
+  expect_ok(run_np(0, args(one, 16, ""), s.path()), "1 x 16");
+  CliRun r = run_np(2, args(sync, 8, "--sync-bn"), s.path());
+  expect_ok(r, "2 x 8 --sync-bn");
+  EXPECT_NE(r.err.find("normalize with the global batch's statistics"), std::string::npos) << r.err;
+  expect_ok(run_np(2, args(local, 8, ""), s.path()), "2 x 8");
+  const std::string w1 = one + "/model.safetensors";
+  const double d = max_abs_diff(w1, sync + "/model.safetensors");
+  const double dr = max_abs_diff_of(w1, sync + "/model.safetensors", "running_");
+  const double dl = max_abs_diff(w1, local + "/model.safetensors");
+  const double dlr = max_abs_diff_of(w1, local + "/model.safetensors", "running_");
+  const double dw = max_abs_diff_of(w1, sync + "/model.safetensors", "weight");
+  const double dlw = max_abs_diff_of(w1, local + "/model.safetensors", "weight");
+  std::printf("[measure] ResNet-18/4, 2 ranks x 8 vs 1 process x 16, 3 steps: --sync-bn max |d| = %.3g (weights "
+              "%.3g, running stats %.3g); without it %.3g (weights %.3g, running stats %.3g)\n",
+              d, dw, dr, dl, dlw, dlr);
+  EXPECT_LT(d, 1e-4);
+  EXPECT_LT(dr, 1e-4);
+  EXPECT_GT(dl, 100 * d);
+  // One process: --sync-bn changes nothing (the batch statistics are global already).
+  CliRun o = run_np(0, args(s.path() + "/one_sync", 16, "--sync-bn"), s.path());
+  expect_ok(o, "1 x 16 --sync-bn");
+  EXPECT_NE(o.err.find("--sync-bn: one process"), std::string::npos) << o.err;
+  EXPECT_EQ(max_abs_diff(w1, s.path() + "/one_sync/model.safetensors"), 0.0);
+}
+
 }  // namespace
 }  // namespace basin
