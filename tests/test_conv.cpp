@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "autograd/nn_ops.h"
+#include "conv_test_cases.h"
 #include "kernels/conv.h"
 #include "nn_test_util.h"
 
@@ -12,19 +13,8 @@ namespace {
 
 using nntest::uniform;
 
-struct ConvCase {
-  const char* name;
-  Shape x, w;
-  Conv2dParams p;
-  bool bias;
-};
-
-Conv2dParams params(int sh, int sw, int ph, int pw, int dh, int dw, int groups) {
-  Conv2dParams p;
-  p.stride_h = sh; p.stride_w = sw; p.pad_h = ph; p.pad_w = pw; p.dilation_h = dh; p.dilation_w = dw;
-  p.groups = groups;
-  return p;
-}
+using convtest::ConvCase;
+using convtest::rect;
 
 const std::vector<ConvCase>& cases() {
   static const std::vector<ConvCase> c = {
@@ -34,7 +24,7 @@ const std::vector<ConvCase>& cases() {
       {"dilation 2", {1, 2, 7, 7}, {2, 2, 3, 3}, Conv2dParams::square(1, 2, 2), true},
       {"groups 2", {2, 4, 5, 5}, {6, 2, 3, 3}, Conv2dParams::square(1, 1, 1, 2), true},
       {"depthwise stride 2", {2, 3, 6, 5}, {3, 1, 3, 3}, Conv2dParams::square(2, 1, 1, 3), true},
-      {"rectangular everything", {1, 2, 6, 9}, {2, 2, 2, 3}, params(2, 3, 1, 0, 1, 2, 1), true},
+      {"rectangular everything", {1, 2, 6, 9}, {2, 2, 2, 3}, rect(2, 3, 1, 0, 1, 2, 1), true},
       {"stem-like 7x7 stride 2", {1, 3, 9, 9}, {2, 3, 7, 7}, Conv2dParams::square(2, 3), false},
   };
   return c;

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "conv_test_cases.h"
 #include "kernels/conv.h"
 #include "kernels/cpu_kernels.h"
 #include "kernels/elementwise.h"
@@ -58,19 +59,8 @@ void expect_within_rounding(const Tensor& fast, const Tensor& ref, const Tensor&
   EXPECT_LT(worst, 1.0) << what;
 }
 
-struct ConvCase {
-  const char* name;
-  Shape x, w;
-  Conv2dParams p;
-  bool bias;
-};
-
-Conv2dParams rect(int sh, int sw, int ph, int pw, int dh, int dw, int groups) {
-  Conv2dParams p;
-  p.stride_h = sh; p.stride_w = sw; p.pad_h = ph; p.pad_w = pw; p.dilation_h = dh; p.dilation_w = dw;
-  p.groups = groups;
-  return p;
-}
+using convtest::ConvCase;
+using convtest::rect;
 
 const std::vector<ConvCase>& conv_cases() {
   static const std::vector<ConvCase> c = {
