@@ -40,6 +40,7 @@ TEST(BenchCli, TinyCpuRunReportsThroughputAndKernels) {
   EXPECT_EQ(doc.at("framework"), "basin");
   EXPECT_EQ(doc.at("device"), "cpu");
   EXPECT_EQ(doc.at("tf32_matmul"), false);
+  EXPECT_EQ(doc.at("tf32_conv"), false);  // TF32 exists on GPUs only
 
   const auto& train = doc.at("train");
   ASSERT_EQ(train.size(), 2u);

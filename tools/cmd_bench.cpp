@@ -93,19 +93,21 @@ void run_bench(const BenchOptions& o) {
   const int iters = o.iters > 0 ? o.iters : (gpu ? 20 : 2);
   const std::int64_t arena_numel = o.arena_numel >= 0 ? o.arena_numel : (gpu ? 21800000 : 1000000);
   kernels::set_conv_allow_tf32(!o.no_tf32);
+  // TF32 is a tensor-core format: CPU convolutions are fp32 whatever the flag.
+  const bool tf32_conv = gpu && !o.no_tf32;
 
   nlohmann::json doc = {{"framework", "basin"},
                         {"device", dev.str()},
                         {"device_name", bench_device_name(dev)},
-                        {"tf32_conv", !o.no_tf32},
+                        {"tf32_conv", tf32_conv},
                         {"tf32_matmul", false},
                         {"warmup", warmup},
                         {"iters", iters}};
   doc["train"] = nlohmann::json::array();
   doc["kernels"] = nlohmann::json::array();
   if (!o.json) {
-    std::printf("basin bench on %s (conv TF32 %s, matmul fp32); median of %d steps after %d warm-up\n\n",
-                bench_device_name(dev).c_str(), o.no_tf32 ? "off" : "on", iters, warmup);
+    std::printf("basin bench on %s (conv %s, matmul fp32); median of %d steps after %d warm-up\n\n",
+                bench_device_name(dev).c_str(), tf32_conv ? "TF32" : "fp32", iters, warmup);
     std::printf("%-10s %5s %6s %-5s %6s %10s %10s %10s %10s\n", "model", "size", "batch", "optim", "passes",
                 "ms/step", "img/s", "peak MiB", "params");
   }
